@@ -24,11 +24,16 @@ struct cc_dtmf_rx_s {
     int64_t digit_end;      /* one past its last hit block */
     float level_low;        /* of the digit in progress, dBm0 (measured at onset) */
     float level_high;
+    float prev_power[8];    /* the previous block's tone bin powers */
+    int32_t run_lead;       /* samples of tone before the run, seen in the block before it */
     int32_t fill;           /* samples in the block being filled */
     uint8_t run_digit;      /* digit of the current run of hit blocks; 0 after a miss */
     uint8_t run_len;        /* blocks in that run (saturates) */
     uint8_t digit;          /* digit in progress, 0 if none */
     uint8_t misses;         /* blocks in a row without the digit in progress */
+    uint8_t digit_row;      /* its tone bins: 0..3 */
+    uint8_t digit_col;      /* 4..7 */
+    uint8_t reserved[2];
     int16_t buf[2 * CC_DTMF_BLOCK]; /* the previous block, then the block being filled */
 };
 
