@@ -47,6 +47,8 @@ NATIVE_CFLAGS = [
 ]
 
 native_sources = sorted(glob.glob("native/src/*.c"))
+# An extension is relinked when any of these is newer: the native library is linked in statically.
+native_depends = native_sources + sorted(glob.glob("native/**/*.h", recursive=True)) + ["ccboard/dsp/native.pxd"]
 
 extensions = [
     Extension(
@@ -54,6 +56,7 @@ extensions = [
         [pyx],
         include_dirs=[NATIVE_INCLUDE, numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        depends=native_depends,
     )
     for pyx in sorted(glob.glob("ccboard/dsp/*.pyx"))
 ]

@@ -36,13 +36,18 @@ def check_array(name: str, x: Any, dtype: np.dtype, ndim: int, *, writable: bool
     if x.dtype != dtype:
         raise DSPTypeError(f"{name}: dtype {x.dtype} is not {dtype}")
     if x.ndim != ndim:
-        raise DSPArgumentError(f"{name}: expected {ndim}-D (shape {'(channels, samples)' if ndim == 2 else '(samples,)'}), got shape {x.shape}")
-    if x.ndim == 1 and not x.flags.c_contiguous:
+        want = "(channels, samples)" if ndim == 2 else "(samples,)"
+        raise DSPArgumentError(f"{name}: expected {ndim}-D of shape {want}, got shape {x.shape}")
+    if x.size == 0:
+        pass  # numpy gives empty arrays arbitrary strides; there is nothing to address
+    elif x.ndim == 1 and not x.flags.c_contiguous:
         raise DSPArgumentError(f"{name}: must be C-contiguous (got strides {x.strides})")
-    if x.ndim == 2 and x.shape[1] > 1 and x.strides[1] != x.itemsize:
+    elif x.ndim == 2 and x.shape[1] > 1 and x.strides[1] != x.itemsize:
         raise DSPArgumentError(f"{name}: rows must be contiguous (got strides {x.strides})")
-    if x.ndim == 2 and x.shape[0] > 1 and (x.strides[0] < 0 or x.strides[0] % x.itemsize):
-        raise DSPArgumentError(f"{name}: row stride {x.strides[0]} is not a positive multiple of {x.itemsize}")
+    elif x.ndim == 2 and x.shape[0] > 1 and (x.strides[0] < 0 or x.strides[0] % x.itemsize):
+        raise DSPArgumentError(
+            f"{name}: row stride {x.strides[0]} is not a positive multiple of {x.itemsize}"
+        )
     if writable and not x.flags.writeable:
         raise DSPArgumentError(f"{name}: must be writable")
     return x
@@ -51,7 +56,8 @@ def check_array(name: str, x: Any, dtype: np.dtype, ndim: int, *, writable: bool
 def check_out(name: str, out: Any, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     """Allocate an output like shape, or check the caller's one."""
     if out is None:
-        return np.empty(shape, dtype=dtype)
+        fresh: np.ndarray = np.empty(shape, dtype=dtype)
+        return fresh
     out = check_array(name, out, dtype, len(shape), writable=True)
     if out.shape != shape:
         raise DSPArgumentError(f"{name}: shape {out.shape} does not match the input's {shape}")

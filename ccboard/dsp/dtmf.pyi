@@ -3,6 +3,7 @@
 Audio is 8000 Hz: int16 linear, or uint8 G.711 octets ('alaw' / 'ulaw') as on the line.
 Events are numpy structured arrays of EVENT_DTYPE, one row per event:
   channel (int32), digit (S1: b'0'..b'9', b'*', b'#', b'A'..b'D'), kind (uint8: ON=1, OFF=2),
+  duration_ms (uint16, OFF events: end - start in ms; 0 on ON),
   start (int64, sample where the tone began), end (int64, one past its end; -1 on ON),
   at (int64, sample at which the event was decided), level_low / level_high (float32, dBm0).
 Sample indices count from the receiver's init or last reset.
@@ -34,6 +35,7 @@ class DtmfReceiver:
         reverse_twist_db: float = 5.0,
         freq_tolerance_pct: float = 2.3,
         min_tone_fraction_db: float = -1.0,
+        max_harmonic_db: float = -15.0,
     ) -> None: ...
     @property
     def law(self) -> Law: ...
@@ -67,6 +69,7 @@ class DtmfReceiverBank:
         reverse_twist_db: float = 5.0,
         freq_tolerance_pct: float = 2.3,
         min_tone_fraction_db: float = -1.0,
+        max_harmonic_db: float = -15.0,
     ) -> None: ...
     @property
     def channels(self) -> int: ...

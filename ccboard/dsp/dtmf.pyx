@@ -30,11 +30,11 @@ cdef object _event_dtype():
     cdef C.cc_dtmf_event_t ev
     cdef char *base = <char *>&ev
     return np.dtype({
-        "names": ["channel", "digit", "kind", "start", "end", "at", "level_low", "level_high"],
-        "formats": ["<i4", "S1", "u1", "<i8", "<i8", "<i8", "<f4", "<f4"],
+        "names": ["channel", "digit", "kind", "duration_ms", "start", "end", "at", "level_low", "level_high"],
+        "formats": ["<i4", "S1", "u1", "<u2", "<i8", "<i8", "<i8", "<f4", "<f4"],
         "offsets": [<char *>&ev.channel - base, <char *>&ev.digit - base, <char *>&ev.kind - base,
-                    <char *>&ev.start - base, <char *>&ev.end - base, <char *>&ev.at - base,
-                    <char *>&ev.level_low - base, <char *>&ev.level_high - base],
+                    <char *>&ev.duration_ms - base, <char *>&ev.start - base, <char *>&ev.end - base,
+                    <char *>&ev.at - base, <char *>&ev.level_low - base, <char *>&ev.level_high - base],
         "itemsize": sizeof(C.cc_dtmf_event_t),
     })
 
@@ -50,7 +50,8 @@ cdef int _check(int rc, str op) except -1:
 
 
 cdef C.cc_dtmf_rx_config_t _rx_config(float min_level_dbm0, float normal_twist_db, float reverse_twist_db,
-                                      float freq_tolerance_pct, float min_tone_fraction_db) except *:
+                                      float freq_tolerance_pct, float min_tone_fraction_db,
+                                      float max_harmonic_db) except *:
     cdef C.cc_dtmf_rx_config_t cfg
     checks = (
         ("min_level_dbm0", min_level_dbm0, -90.0, 3.0),
@@ -58,6 +59,7 @@ cdef C.cc_dtmf_rx_config_t _rx_config(float min_level_dbm0, float normal_twist_d
         ("reverse_twist_db", reverse_twist_db, 0.0, 30.0),
         ("freq_tolerance_pct", freq_tolerance_pct, 0.01, 2.5),
         ("min_tone_fraction_db", min_tone_fraction_db, -20.0, 0.0),
+        ("max_harmonic_db", max_harmonic_db, -60.0, 0.0),
     )
     for name, value, lo, hi in checks:
         if not lo <= value <= hi:
@@ -67,6 +69,7 @@ cdef C.cc_dtmf_rx_config_t _rx_config(float min_level_dbm0, float normal_twist_d
     cfg.reverse_twist_db = reverse_twist_db
     cfg.freq_tolerance_pct = freq_tolerance_pct
     cfg.min_tone_fraction_db = min_tone_fraction_db
+    cfg.max_harmonic_db = max_harmonic_db
     return cfg
 
 
@@ -80,7 +83,7 @@ cdef class DtmfReceiver:
 
     def __init__(self, law="linear", sample_rate=8000, channel=0, *, min_level_dbm0=-40.0,
                  normal_twist_db=9.0, reverse_twist_db=5.0, freq_tolerance_pct=2.3,
-                 min_tone_fraction_db=-1.0):
+                 min_tone_fraction_db=-1.0, max_harmonic_db=-15.0):
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._law_name = law
@@ -88,7 +91,7 @@ cdef class DtmfReceiver:
         if not -2**31 <= channel < 2**31:
             raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
         cdef C.cc_dtmf_rx_config_t cfg = _rx_config(min_level_dbm0, normal_twist_db, reverse_twist_db,
-                                                    freq_tolerance_pct, min_tone_fraction_db)
+                                                    freq_tolerance_pct, min_tone_fraction_db, max_harmonic_db)
         if C.cc_dtmf_rx_init(&self._s, &cfg, channel) == NULL:
             raise DSPArgumentError("dtmf receiver: settings refused by the native kernel")
 
@@ -163,7 +166,7 @@ cdef class DtmfReceiverBank:
 
     def __init__(self, channels, law="linear", sample_rate=8000, *, channel_ids=None, min_level_dbm0=-40.0,
                  normal_twist_db=9.0, reverse_twist_db=5.0, freq_tolerance_pct=2.3,
-                 min_tone_fraction_db=-1.0):
+                 min_tone_fraction_db=-1.0, max_harmonic_db=-15.0):
         if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
             raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
         check_sample_rate(sample_rate)
@@ -176,7 +179,7 @@ cdef class DtmfReceiverBank:
         if channels and (ids.min() < -2**31 or ids.max() >= 2**31):
             raise DSPArgumentError("channel_ids: every id must fit int32")
         cdef C.cc_dtmf_rx_config_t cfg = _rx_config(min_level_dbm0, normal_twist_db, reverse_twist_db,
-                                                    freq_tolerance_pct, min_tone_fraction_db)
+                                                    freq_tolerance_pct, min_tone_fraction_db, max_harmonic_db)
         self._states = <C.cc_dtmf_rx_t *>calloc(channels, sizeof(C.cc_dtmf_rx_t))
         self._ptrs = <C.cc_dtmf_rx_t **>calloc(channels, sizeof(C.cc_dtmf_rx_t *))
         if self._states == NULL or self._ptrs == NULL:

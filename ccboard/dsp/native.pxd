@@ -43,19 +43,19 @@ cdef extern from "ccboard/dtmf.h" nogil:
         int32_t channel
         uint8_t digit
         uint8_t kind
-        uint16_t reserved
+        uint16_t duration_ms
         int64_t start
         int64_t end
         int64_t at
         float level_low
         float level_high
-        int64_t reserved2
     ctypedef struct cc_dtmf_rx_config_t:
         float min_level_dbm0
         float normal_twist_db
         float reverse_twist_db
         float freq_tolerance_pct
         float min_tone_fraction_db
+        float max_harmonic_db
     ctypedef struct cc_dtmf_rx_t:
         pass
     void cc_dtmf_rx_config_default(cc_dtmf_rx_config_t *cfg)

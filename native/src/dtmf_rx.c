@@ -4,12 +4,14 @@
  * Per block of 80 samples (10 ms):
  *   1. the 8 tone bins as int32 dot products with a Q10 cos/sin basis (exact, so the
  *      vectorised sum is the same in any order and on any machine), and the block power;
- *   2. a hit when the strongest row and column pass loose level and twist limits and carry
- *      at least min_fraction of the block's power. A block only partly filled with tone
- *      carries that fraction of it, so 3 hits in a row need about 26 ms of tone;
+ *   2. a hit when the least-squares fit of the strongest row and column tones passes loose
+ *      level and twist limits and carries at least min_fraction of the block's power. A
+ *      block only partly filled with tone carries that fraction of it, so 3 hits in a row
+ *      need about 26 ms of tone;
  *   3. on the third hit of a run, the onset check over the last two blocks (Blackman
  *      window): each tone's frequency by parabolic interpolation of ln|X|^2 at f(1-d), f,
- *      f(1+d), its peak power, and the exact level, twist and fraction limits.
+ *      f(1+d), its peak power, the exact level, twist and fraction limits, and the harmonic
+ *      limit (3rd of the row tone, 2nd of the column tone).
  * A digit ends after 3 blocks in a row without it.
  *
  * Powers are int16-scale mean squares: a sine of peak A has power A^2/2, and 0 dBm0 is a
@@ -45,6 +47,7 @@ void cc_dtmf_rx_config_default(cc_dtmf_rx_config_t *cfg)
     cfg->reverse_twist_db = 5.0f;
     cfg->freq_tolerance_pct = 2.3f;
     cfg->min_tone_fraction_db = -1.0f;
+    cfg->max_harmonic_db = -15.0f;
 }
 
 static int config_ok(const cc_dtmf_rx_config_t *c)
@@ -54,7 +57,8 @@ static int config_ok(const cc_dtmf_rx_config_t *c)
         && c->normal_twist_db >= 0.0f && c->normal_twist_db <= 30.0f
         && c->reverse_twist_db >= 0.0f && c->reverse_twist_db <= 30.0f
         && c->freq_tolerance_pct > 0.0f && c->freq_tolerance_pct <= 100.0f * cc_dtmf_probe_delta
-        && c->min_tone_fraction_db <= 0.0f && c->min_tone_fraction_db >= -20.0f;
+        && c->min_tone_fraction_db <= 0.0f && c->min_tone_fraction_db >= -20.0f
+        && c->max_harmonic_db <= 0.0f && c->max_harmonic_db >= -60.0f;
 }
 
 cc_dtmf_rx_t *cc_dtmf_rx_init(cc_dtmf_rx_t *s, const cc_dtmf_rx_config_t *cfg, int32_t channel)
@@ -77,6 +81,7 @@ cc_dtmf_rx_t *cc_dtmf_rx_init(cc_dtmf_rx_t *s, const cc_dtmf_rx_config_t *cfg, i
     s->reverse_twist = db_to_ratio(cfg->reverse_twist_db);
     s->freq_tol = cfg->freq_tolerance_pct / 100.0f;
     s->min_fraction = db_to_ratio(cfg->min_tone_fraction_db);
+    s->max_harmonic = db_to_ratio(cfg->max_harmonic_db);
     return s;
 }
 
@@ -115,8 +120,8 @@ int cc_dtmf_rx_restore(cc_dtmf_rx_t *s, const void *saved, size_t len)
         return CC_ERR_STATE;
     memcpy(&t, saved, sizeof(t));
     if (t.magic != CC_DTMF_RX_MAGIC || !config_ok(&t.cfg) || t.fill < 0 || t.fill >= BLOCK || t.t < 0
-        || !digit_ok(t.digit) || !digit_ok(t.run_digit) || t.misses >= MISSES_TO_END || t.digit_row > 3
-        || t.digit_col < 4 || t.digit_col > 7 || t.run_lead < 0 || t.run_lead >= BLOCK)
+        || !digit_ok(t.digit) || !digit_ok(t.run_digit) || t.misses >= MISSES_TO_END || t.run_lead < 0
+        || t.run_lead >= BLOCK || (t.digit && (t.digit_row > 3 || t.digit_col < 4 || t.digit_col > 7)))
         return CC_ERR_STATE;
     /* the derived limits are recomputed, never trusted */
     cc_dtmf_rx_init(s, &t.cfg, t.channel);
@@ -156,40 +161,56 @@ CC_HOT static void block_bins(const int16_t *restrict x, int32_t *restrict bins)
     }
 }
 
-/* Mean square of one block, summed in 8 fixed lanes so the order never changes. */
+/* Mean square of one block, estimated from x>>1 so the squares sum exactly in uint32 lanes
+ * (pmaddwd): |x| <= |2h| + 1 bounds the true value by (sqrt(estimate) + 1)^2. */
 CC_HOT static float block_power(const int16_t *restrict x)
 {
-    float lane[8] = {0};
-#pragma GCC unroll 10
-    for (int n = 0; n < BLOCK; n += 8)
-        for (int j = 0; j < 8; j++)
-            lane[j] += (float)x[n + j] * (float)x[n + j];
-    float e = 0.0f;
-    for (int j = 0; j < 8; j++)
-        e += lane[j];
-    return e / BLOCK;
-}
-
-/* |X|^2 at one frequency of the windowed signal y (Goertzel). */
-static float goertzel_power(const float *y, int n, float coeff)
-{
-    float s1 = 0.0f, s2 = 0.0f;
-    for (int i = 0; i < n; i++) {
-        float s0 = y[i] + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+    uint32_t acc = 0;
+#pragma GCC unroll 8
+    for (int n = 0; n < BLOCK; n++) {
+        int32_t h = x[n] >> 1;
+        acc += (uint32_t)(h * h);
     }
-    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    return 4.0f * (float)acc / BLOCK;
 }
 
-/* Onset check of one tone: its power at the interpolated peak, or -1 if its frequency is
- * not within the tolerance. */
-static float tone_peak_power(const cc_dtmf_rx_t *s, const float *y, int tone)
+/* |X|^2 of the windowed 2-block signal y at 8 probes. The Goertzel recurrences run over 4
+ * segments at once (32 independent chains instead of 8, so the latency of each chain
+ * overlaps), and the segments' results are joined by rotating each to its offset. */
+CC_HOT static void goertzel8(const float *restrict y, const float *restrict coeff, const float (*trig)[3],
+                             float *restrict power)
 {
-    const float *c = cc_dtmf_probe_coeff[tone];
-    float lo = goertzel_power(y, 2 * BLOCK, c[0]);
-    float mid = goertzel_power(y, 2 * BLOCK, c[1]);
-    float hi = goertzel_power(y, 2 * BLOCK, c[2]);
+    enum { SEGS = 2 * BLOCK / CC_DTMF_SEGMENT };
+    float s1[SEGS][8] = {{0}}, s2[SEGS][8] = {{0}};
+    for (int n = 0; n < CC_DTMF_SEGMENT; n++) {
+        for (int g = 0; g < SEGS; g++) {
+            float v = y[g * CC_DTMF_SEGMENT + n];
+            for (int k = 0; k < 8; k++) {
+                float s0 = (v - s2[g][k]) + coeff[k] * s1[g][k]; /* y - s2 is off the critical path */
+                s2[g][k] = s1[g][k];
+                s1[g][k] = s0;
+            }
+        }
+    }
+    for (int k = 0; k < 8; k++) {
+        /* segment g: A = s1 - exp(-iw) s2; X = sum_g exp(-iw g SEGMENT) A_g (Horner from the last) */
+        float cw = 0.5f * coeff[k], sw = trig[k][0], cr = trig[k][1], sr = trig[k][2];
+        float re = 0.0f, im = 0.0f;
+        for (int g = SEGS - 1; g >= 0; g--) {
+            float r2 = re * cr + im * sr, i2 = im * cr - re * sr; /* times exp(-i w SEGMENT) */
+            re = r2 + (s1[g][k] - cw * s2[g][k]);
+            im = i2 + sw * s2[g][k];
+        }
+        power[k] = re * re + im * im;
+    }
+}
+
+/* One tone of the onset check, from its |X|^2 at f(1-d), f, f(1+d): the power at the
+ * interpolated peak (int16-scale mean square), or -1 if the frequency is off by more than
+ * the tolerance. */
+static float tone_peak_power(const cc_dtmf_rx_t *s, const float *probe)
+{
+    float lo = probe[0], mid = probe[1], hi = probe[2];
     if (!(lo > 0.0f && mid > 0.0f && hi > 0.0f))
         return -1.0f;
     float a = logf(lo), b = logf(mid), d = logf(hi);
@@ -207,25 +228,63 @@ static float tone_peak_power(const cc_dtmf_rx_t *s, const float *y, int tone)
 static int onset_ok(const cc_dtmf_rx_t *s, int row, int col, float *lvl_row, float *lvl_col)
 {
     float y[2 * BLOCK];
-    float energy = 0.0f;
-    for (int i = 0; i < 2 * BLOCK; i++) {
-        y[i] = cc_dtmf_window[i] * (float)s->buf[i];
-        energy += y[i] * y[i];
+    float lane[8] = {0};
+    for (int i = 0; i < 2 * BLOCK; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            y[i + j] = cc_dtmf_window[i + j] * (float)s->buf[i + j];
+            lane[j] += y[i + j] * y[i + j];
+        }
     }
-    float pr = tone_peak_power(s, y, row);
-    float pc = tone_peak_power(s, y, col);
+    float energy = 0.0f;
+    for (int j = 0; j < 8; j++)
+        energy += lane[j];
+    const float coeff[8] = {
+        cc_dtmf_probe_coeff[row][0], cc_dtmf_probe_coeff[row][1], cc_dtmf_probe_coeff[row][2],
+        cc_dtmf_probe_coeff[col][0], cc_dtmf_probe_coeff[col][1], cc_dtmf_probe_coeff[col][2],
+        cc_dtmf_harmonic_coeff[row], cc_dtmf_harmonic_coeff[col]};
+    const float *t = &cc_dtmf_probe_trig[0][0];
+    const float trig[8][3] = {
+        {t[9 * row], t[9 * row + 1], t[9 * row + 2]}, {t[9 * row + 3], t[9 * row + 4], t[9 * row + 5]},
+        {t[9 * row + 6], t[9 * row + 7], t[9 * row + 8]}, {t[9 * col], t[9 * col + 1], t[9 * col + 2]},
+        {t[9 * col + 3], t[9 * col + 4], t[9 * col + 5]}, {t[9 * col + 6], t[9 * col + 7], t[9 * col + 8]},
+        {t[72 + 3 * row], t[72 + 3 * row + 1], t[72 + 3 * row + 2]},
+        {t[72 + 3 * col], t[72 + 3 * col + 1], t[72 + 3 * col + 2]}};
+    float g[8];
+    goertzel8(y, coeff, trig, g);
+    float pr = tone_peak_power(s, g);
+    float pc = tone_peak_power(s, g + 3);
     if (pr < s->min_power || pc < s->min_power)
         return 0;
     if (pr > s->normal_twist * pc || pc > s->reverse_twist * pr)
         return 0;
     if (pr + pc < s->min_fraction * energy / cc_dtmf_window_sum_sq)
         return 0;
+    /* Music and voiced speech come with harmonics; DTMF senders keep them 20 dB down. */
+    const float to_power = 2.0f / (cc_dtmf_window_sum * cc_dtmf_window_sum);
+    if (to_power * g[6] > s->max_harmonic * pr || to_power * g[7] > s->max_harmonic * pc)
+        return 0;
     *lvl_row = power_to_dbm0(pr);
     *lvl_col = power_to_dbm0(pc);
     return 1;
 }
 
-/* Classify the block in buf[BLOCK..]: a digit or 0; its 8 tone powers in p. */
+/* Least squares of the block on the digit's two sinusoids (nominal frequencies): each tone's
+ * power and the power of the fit. Unlike single bins, this is not fooled by one tone leaking
+ * into the other's bin (up to 1.2 dB for 941 + 1209 Hz over 10 ms). */
+static void pair_fit(const int32_t *bins, int row, int col, float *p_row, float *p_col, float *p_fit)
+{
+    const float *g = cc_dtmf_pair_ginv[row * 4 + (col - 4)];
+    float b[4] = {(float)bins[row], (float)bins[row + 8], (float)bins[col], (float)bins[col + 8]};
+    float a[4];
+    for (int i = 0; i < 4; i++)
+        a[i] = g[4 * i] * b[0] + g[4 * i + 1] * b[1] + g[4 * i + 2] * b[2] + g[4 * i + 3] * b[3];
+    const float amp2 = cc_dtmf_basis_one * cc_dtmf_basis_one / 2.0f; /* coefficient^2 -> power */
+    *p_row = amp2 * (a[0] * a[0] + a[1] * a[1]);
+    *p_col = amp2 * (a[2] * a[2] + a[3] * a[3]);
+    *p_fit = (a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]) / BLOCK;
+}
+
+/* Classify the block in buf[BLOCK..]: a digit or 0; its 8 bin powers in p. */
 static int block_hit(const cc_dtmf_rx_t *s, float *p, int *row, int *col)
 {
     int32_t bins[16];
@@ -233,9 +292,11 @@ static int block_hit(const cc_dtmf_rx_t *s, float *p, int *row, int *col)
     float min_p = s->min_power * BLOCK_LEVEL_MARGIN;
     *row = 0;
     *col = 4;
-    /* A bin's power is at most 2x the block's (Cauchy-Schwarz; 2.01 covers the Q10 basis):
-     * below that no tone can pass, and silence costs no dot products. */
-    if (2.01f * power < min_p) {
+    /* A bin's power is at most 2x the block's (Cauchy-Schwarz; 2.01 covers the Q10 basis,
+     * the root bounds the estimate's error): below that no tone can pass, and silence costs
+     * no dot products. */
+    float bound = sqrtf(power) + 1.0f;
+    if (2.01f * bound * bound < min_p) {
         memset(p, 0, 8 * sizeof(*p));
         return 0;
     }
@@ -256,9 +317,13 @@ static int block_hit(const cc_dtmf_rx_t *s, float *p, int *row, int *col)
     *col = c;
     if (p[r] < min_p || p[c] < min_p)
         return 0;
-    if (p[r] > BLOCK_TWIST_MARGIN * s->normal_twist * p[c] || p[c] > BLOCK_TWIST_MARGIN * s->reverse_twist * p[r])
+    float pr, pc, fit;
+    pair_fit(bins, r, c, &pr, &pc, &fit);
+    if (pr < min_p || pc < min_p)
         return 0;
-    if (p[r] + p[c] < s->min_fraction * power)
+    if (pr > BLOCK_TWIST_MARGIN * s->normal_twist * pc || pc > BLOCK_TWIST_MARGIN * s->reverse_twist * pr)
+        return 0;
+    if (fit < s->min_fraction * power)
         return 0;
     return KEYPAD[r][c - 4];
 }
@@ -271,6 +336,10 @@ static void put_event(cc_dtmf_event_t *ev, const cc_dtmf_rx_t *s, int kind)
     ev->kind = (uint8_t)kind;
     ev->start = s->digit_start;
     ev->end = kind == CC_DTMF_OFF ? s->digit_end : -1;
+    if (kind == CC_DTMF_OFF) {
+        int64_t ms = (s->digit_end - s->digit_start) / (CC_SAMPLE_RATE / 1000);
+        ev->duration_ms = (uint16_t)(ms > UINT16_MAX ? UINT16_MAX : ms);
+    }
     ev->at = s->t;
     ev->level_low = s->level_low;
     ev->level_high = s->level_high;
@@ -378,8 +447,8 @@ int cc_dtmf_rx_process(cc_dtmf_rx_t *s, cc_law law, const void *x, size_t n, cc_
 int cc_dtmf_rx_process_batch(cc_dtmf_rx_t *const *s, size_t nch, cc_law law, const void *x, size_t stride,
                              size_t n, cc_dtmf_event_t *ev, size_t max_ev)
 {
-    if (s == NULL || !law_ok(law) || (n > 0 && nch > 0 && x == NULL) || ev == NULL || n > (size_t)INT32_MAX
-        || (nch > 1 && stride < n))
+    /* any stride, 0 included: rows are only read */
+    if (s == NULL || !law_ok(law) || (n > 0 && nch > 0 && x == NULL) || ev == NULL || n > (size_t)INT32_MAX)
         return CC_ERR_ARG;
     for (size_t c = 0; c < nch; c++)
         if (!valid(s[c]))

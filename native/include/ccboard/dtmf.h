@@ -35,18 +35,17 @@ extern "C" {
 /** Event kinds. */
 enum { CC_DTMF_ON = 1, CC_DTMF_OFF = 2 };
 
-/** One digit event; 48 bytes, mirrored by a numpy structured dtype. */
+/** One digit event; 40 bytes with no padding, mirrored by a numpy structured dtype. */
 typedef struct {
     int32_t channel;     /**< channel id given at init (batch: the state's id) */
     uint8_t digit;       /**< ASCII: '0'-'9', '*', '#', 'A'-'D' */
     uint8_t kind;        /**< CC_DTMF_ON or CC_DTMF_OFF */
-    uint16_t reserved;
+    uint16_t duration_ms; /**< OFF events: (end - start) in ms, saturating; 0 on ON events */
     int64_t start;       /**< sample index where the tone began (samples since init/reset) */
     int64_t end;         /**< sample index one past the tone's end; -1 on ON events */
     int64_t at;          /**< sample index at which the event was decided */
     float level_low;     /**< row tone level, dBm0 */
     float level_high;    /**< column tone level, dBm0 */
-    int64_t reserved2;
 } cc_dtmf_event_t;
 
 /** Receiver settings; cc_dtmf_rx_config_default() fills the defaults shown. */
@@ -56,6 +55,8 @@ typedef struct {
     float reverse_twist_db;     /**< high (column) tone louder by at most; default 5 dB */
     float freq_tolerance_pct;   /**< estimated frequency within +-; default 2.3 % (max 2.5) */
     float min_tone_fraction_db; /**< row+column power vs block power, at least; default -1 dB */
+    float max_harmonic_db;      /**< a tone's harmonic (3rd of a row, 2nd of a column) vs the tone,
+                                     at most; default -15 dB */
 } cc_dtmf_rx_config_t;
 
 typedef struct cc_dtmf_rx_s cc_dtmf_rx_t;

@@ -18,6 +18,7 @@ struct cc_dtmf_rx_s {
     float reverse_twist;
     float freq_tol;
     float min_fraction;
+    float max_harmonic;
     int64_t t;              /* samples consumed */
     int64_t run_start;      /* first sample of the current run of hit blocks */
     int64_t digit_start;    /* of the digit in progress */
