@@ -1,0 +1,1 @@
+"""The `ccboard` command: argument parsing in main.py, one module per subcommand."""
