@@ -21,7 +21,7 @@ import os
 
 import numpy
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 
@@ -48,7 +48,9 @@ NATIVE_CFLAGS = [
 
 native_sources = sorted(glob.glob("native/src/*.c"))
 # An extension is relinked when any of these is newer: the native library is linked in statically.
-native_depends = native_sources + sorted(glob.glob("native/**/*.h", recursive=True)) + ["ccboard/dsp/native.pxd"]
+native_depends = (
+    native_sources + sorted(glob.glob("native/**/*.h", recursive=True)) + ["ccboard/dsp/native.pxd"]
+)
 
 extensions = [
     Extension(
@@ -63,6 +65,10 @@ extensions = [
 
 setup(
     cmdclass={"build_ext": BuildExtWithNative},
+    # ccboard from the root; ccfw (firmware-tools/) is its own package tree and never imports ccboard
+    packages=find_packages(include=["ccboard", "ccboard.*"])
+    + find_packages("firmware-tools", include=["ccfw", "ccfw.*"]),
+    package_dir={"ccfw": "firmware-tools/ccfw"},
     libraries=[
         (
             "ccnative",

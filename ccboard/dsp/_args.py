@@ -58,7 +58,7 @@ def check_out(name: str, out: Any, dtype: np.dtype, shape: tuple[int, ...]) -> n
     if out is None:
         fresh: np.ndarray = np.empty(shape, dtype=dtype)
         return fresh
-    out = check_array(name, out, dtype, len(shape), writable=True)
-    if out.shape != shape:
-        raise DSPArgumentError(f"{name}: shape {out.shape} does not match the input's {shape}")
-    return out
+    given = check_array(name, out, dtype, len(shape), writable=True)
+    if given.shape != shape:
+        raise DSPArgumentError(f"{name}: shape {given.shape} does not match the input's {shape}")
+    return given

@@ -12,6 +12,7 @@ from libc.string cimport memcpy
 import numpy as np
 
 from ccboard.dsp cimport native as C
+from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_out, check_sample_rate
 from ccboard.errors import DSPArgumentError, DSPError
 
@@ -40,6 +41,9 @@ cdef object _event_dtype():
 
 
 EVENT_DTYPE = _event_dtype()
+# What a call with no event returns (most calls): one shared, read-only, empty array.
+_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
+_NO_EVENTS.flags.writeable = False
 
 
 cdef int _check(int rc, str op) except -1:
@@ -80,6 +84,8 @@ cdef class DtmfReceiver:
     cdef C.cc_law _law
     cdef str _law_name
     cdef object _dtype
+    cdef int _typenum
+    cdef object _ev
 
     def __init__(self, law="linear", sample_rate=8000, channel=0, *, min_level_dbm0=-40.0,
                  normal_twist_db=9.0, reverse_twist_db=5.0, freq_tolerance_pct=2.3,
@@ -88,6 +94,8 @@ cdef class DtmfReceiver:
         self._law = check_law(law)
         self._law_name = law
         self._dtype = LAW_DTYPES[law]
+        self._typenum = self._dtype.num
+        self._ev = np.empty(C.cc_dtmf_rx_max_events(C.CC_DTMF_BLOCK), dtype=EVENT_DTYPE)
         if not -2**31 <= channel < 2**31:
             raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
         cdef C.cc_dtmf_rx_config_t cfg = _rx_config(min_level_dbm0, normal_twist_db, reverse_twist_db,
@@ -113,16 +121,18 @@ cdef class DtmfReceiver:
         return chr(d) if d else ""
 
     def process(self, x):
-        x = check_array("x", x, self._dtype, 1)
-        cdef size_t n = x.shape[0]
+        if not fast_rows_ok(x, self._typenum, 1, False):
+            x = check_array("x", x, self._dtype, 1)
+        cdef size_t n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
         cdef size_t cap = C.cc_dtmf_rx_max_events(n)
-        ev = np.empty(cap, dtype=EVENT_DTYPE)
-        cdef void *xp = cnp.PyArray_DATA(x)
-        cdef C.cc_dtmf_event_t *evp = <C.cc_dtmf_event_t *>cnp.PyArray_DATA(ev)
+        if <size_t>self._ev.shape[0] < cap:
+            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        cdef void *xp = cnp.PyArray_DATA(<cnp.ndarray>x)
+        cdef C.cc_dtmf_event_t *evp = <C.cc_dtmf_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
         with nogil:
             rc = C.cc_dtmf_rx_process(&self._s, self._law, xp, n, evp, cap)
-        return ev[:_check(rc, "process")]
+        return self._ev[:_check(rc, "process")].copy() if rc else _NO_EVENTS
 
     def reset(self):
         _check(C.cc_dtmf_rx_reset(&self._s), "reset")
@@ -158,6 +168,7 @@ cdef class DtmfReceiverBank:
     cdef C.cc_law _law
     cdef str _law_name
     cdef object _dtype
+    cdef int _typenum
     cdef object _ev
 
     def __cinit__(self, *args, **kwargs):
@@ -173,6 +184,7 @@ cdef class DtmfReceiverBank:
         self._law = check_law(law)
         self._law_name = law
         self._dtype = LAW_DTYPES[law]
+        self._typenum = self._dtype.num
         ids = np.arange(channels, dtype=np.int64) if channel_ids is None else np.asarray(channel_ids)
         if ids.shape != (channels,) or ids.dtype.kind not in "iu":
             raise DSPArgumentError(f"channel_ids: expected {channels} integers, got {ids.dtype} shape {ids.shape}")
@@ -203,20 +215,22 @@ cdef class DtmfReceiverBank:
         return self._law_name
 
     def process(self, x):
-        x = check_array("x", x, self._dtype, 2)
-        if x.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {x.shape[0]} rows for a bank of {self._n} channels")
-        cdef size_t n = x.shape[1]
-        cdef size_t stride = x.strides[0] // x.itemsize if x.shape[0] > 1 else n
+        if not fast_rows_ok(x, self._typenum, 2, False):
+            x = check_array("x", x, self._dtype, 2)
+        cdef cnp.ndarray a = <cnp.ndarray>x
+        if a.shape[0] != <Py_ssize_t>self._n:
+            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t n = a.shape[1]
+        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_dtmf_rx_max_events(n)
-        if self._ev.shape[0] < cap:
+        if <size_t>self._ev.shape[0] < cap:
             self._ev = np.empty(cap, dtype=EVENT_DTYPE)
-        cdef void *xp = cnp.PyArray_DATA(x)
-        cdef C.cc_dtmf_event_t *evp = <C.cc_dtmf_event_t *>cnp.PyArray_DATA(self._ev)
+        cdef void *xp = cnp.PyArray_DATA(a)
+        cdef C.cc_dtmf_event_t *evp = <C.cc_dtmf_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
         with nogil:
             rc = C.cc_dtmf_rx_process_batch(self._ptrs, self._n, self._law, xp, stride, n, evp, cap)
-        return self._ev[:_check(rc, "process_batch")].copy()
+        return self._ev[:_check(rc, "process_batch")].copy() if rc else _NO_EVENTS
 
     cdef size_t _channel(self, channel) except? 0:
         if not isinstance(channel, int) or not 0 <= channel < <long long>self._n:

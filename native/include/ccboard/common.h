@@ -48,6 +48,13 @@ const char *cc_strerror(int err);
 #define CC_HOT
 #endif
 
+/* CC_COLD keeps a rare path (a block end, an error) out of the caller's registers. */
+#if defined(__GNUC__)
+#define CC_COLD __attribute__((noinline))
+#else
+#define CC_COLD
+#endif
+
 #ifdef __cplusplus
 }
 #endif
