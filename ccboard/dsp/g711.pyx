@@ -30,6 +30,7 @@ from ccboard.dsp.native cimport (
 
 import numpy as np
 
+from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import check_array, check_out
 from ccboard.errors import DSPArgumentError
 
@@ -80,8 +81,13 @@ cdef object _prepare(object x, object out, object in_dtype, object out_dtype, La
         raise DSPArgumentError(
             f"x: expected 1-D (samples,) or 2-D (channels, samples), got shape {x.shape}"
         )
-    x = check_array("x", x, in_dtype, x.ndim if isinstance(x, np.ndarray) else 1)
-    out = check_out("out", out, out_dtype, x.shape)
+    cdef int nd = cnp.PyArray_NDIM(<cnp.ndarray>x) if cnp.PyArray_Check(x) else 1
+    if not fast_rows_ok(x, in_dtype.num, nd, False):
+        x = check_array("x", x, in_dtype, nd)
+    if out is None:
+        out = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(<cnp.ndarray>x), out_dtype.num, 0)
+    elif not (fast_rows_ok(out, out_dtype.num, nd, True) and out.shape == x.shape):
+        out = check_out("out", out, out_dtype, x.shape)
     xa = x
     oa = out
     xp = <char *>cnp.PyArray_DATA(xa)
