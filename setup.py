@@ -49,7 +49,9 @@ NATIVE_CFLAGS = [
 native_sources = sorted(glob.glob("native/src/*.c"))
 # An extension is relinked when any of these is newer: the native library is linked in statically.
 native_depends = (
-    native_sources + sorted(glob.glob("native/**/*.h", recursive=True)) + ["ccboard/dsp/native.pxd"]
+    native_sources
+    + sorted(glob.glob("native/**/*.h", recursive=True))
+    + sorted(glob.glob("ccboard/dsp/*.pxd"))
 )
 
 extensions = [

@@ -11,7 +11,8 @@ from libc.string cimport memcpy
 
 import numpy as np
 
-from ccboard.dsp cimport native as C
+from ccboard.dsp cimport c_common as CC
+from ccboard.dsp cimport c_dtmf as C
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_out, check_sample_rate
 from ccboard.errors import DSPArgumentError, DSPError
@@ -49,7 +50,7 @@ _NO_EVENTS.flags.writeable = False
 cdef int _check(int rc, str op) except -1:
     """Every native return code passes here; the exception keeps the code."""
     if rc < 0:
-        raise DSPError(f"dtmf {op}: {C.cc_strerror(rc).decode()} (cc_err {rc})", rc)
+        raise DSPError(f"dtmf {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
     return rc
 
 
@@ -81,7 +82,7 @@ cdef class DtmfReceiver:
     """One channel's DTMF receiver; the C state is embedded in the object."""
 
     cdef C.cc_dtmf_rx_t _s
-    cdef C.cc_law _law
+    cdef CC.cc_law _law
     cdef str _law_name
     cdef object _dtype
     cdef int _typenum
@@ -165,7 +166,7 @@ cdef class DtmfReceiverBank:
     cdef C.cc_dtmf_rx_t *_states
     cdef C.cc_dtmf_rx_t **_ptrs
     cdef size_t _n
-    cdef C.cc_law _law
+    cdef CC.cc_law _law
     cdef str _law_name
     cdef object _dtype
     cdef int _typenum
@@ -279,7 +280,7 @@ cdef class DtmfGenerator:
             self._cfg.off_ms if off_ms is None else off_ms)
         raw = digits.encode("ascii")
         rc = C.cc_dtmf_tx_put(&self._s, raw, len(raw), &cfg)
-        if rc == C.CC_ERR_SPACE:
+        if rc == CC.CC_ERR_SPACE:
             raise DSPArgumentError(
                 f"digits: {len(raw)} more do not fit the queue ({self.pending} of {C.CC_DTMF_TX_QUEUE} used)")
         _check(rc, "put")

@@ -15,7 +15,7 @@ cimport numpy as cnp
 from libc.stdint cimport int16_t, uint8_t
 from libc.stddef cimport size_t
 
-from ccboard.dsp.native cimport (
+from ccboard.dsp.c_g711 cimport (
     cc_g711_alaw_decode,
     cc_g711_alaw_decode_batch,
     cc_g711_alaw_encode,
