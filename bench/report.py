@@ -1,8 +1,9 @@
 """Turn pytest-benchmark's JSON (--benchmark-json) into bench/RESULTS.json, RESULTS.md, RESULTS.png.
 
 Per kernel: median ns per sample (median round time / samples per round), channels per core in
-real time = 1e9 / (ns_per_sample * 8000), and the ratio ours / spandsp of channels per core
-(> 1: ours carries more channels). Targets from issue 3: DTMF receive and G.711 >= 4x.
+real time = 1e9 / (ns_per_sample * 8000), and for each peer measured beside ours (spandsp, oslec,
+stm32flash, ...) the ratio peer time / our time (> 1: ours is faster). Targets come from the
+issues (DTMF receive and G.711 >= 4x, issue 3) or from the benchmark's `target` extra_info.
 
 Usage: python -m bench.report RAW_JSON [--out bench] [--command "python -m bench"]
 """
@@ -26,39 +27,65 @@ def ch_per_core(ns_per_sample: float) -> float:
     return 1e9 / (ns_per_sample * RATE)
 
 
+def _section(kernel: str) -> str:
+    """dtmf_rx tick ... -> dtmf; g711 alaw_encode ... -> g711."""
+    return kernel.split()[0].split("_")[0]
+
+
 def _order(row: dict[str, Any]) -> tuple[int, int, str]:
-    """DTMF rows first (one call, blocks, A-law, ticks), then G.711 by operation and shape."""
+    """Sections in issue order (DTMF and G.711 first), DTMF rows by workload shape."""
     k = row["kernel"]
     steps = ["linear 1x80000 one call", "160-sample", "8-sample", "alaw 1x", "tick linear", "tick alaw"]
-    if k.startswith("dtmf"):
-        return (0, next((i for i, s in enumerate(steps) if s in k), len(steps)), k)
-    return (1, 0, k)
+    sections = ["dtmf", "g711", "mf", "echo", "tdm", "conf", "hdlc", "board", "fw"]
+    sec = _section(k)
+    rank = sections.index(sec) if sec in sections else len(sections)
+    if sec == "dtmf":
+        return (rank, next((i for i, s in enumerate(steps) if s in k), len(steps)), k)
+    return (rank, 0, k)
 
 
 def summarise(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per kernel with both sides, in the order the benchmarks ran."""
+    """One row per kernel: "ours" and every peer measured beside it (any other impl name).
+
+    extra_info of a benchmark: impl, kernel, samples (per call; or `per` + `unit` for work that
+    is not audio samples, e.g. bytes), optional target (ratio ours/peer to meet) and checks.
+    """
     rows: dict[str, dict[str, Any]] = {}
     for b in raw["benchmarks"]:
         info = b.get("extra_info", {})
         if "kernel" not in info:
             continue
-        ns = b["stats"]["median"] * 1e9 / info["samples"]
+        unit = info.get("unit", "sample")
+        per = info.get("per", info.get("samples", 1))
+        ns = b["stats"]["median"] * 1e9 / per
         side = {
-            "ns_per_sample": round(ns, 3),
-            "ch_per_core": round(ch_per_core(ns), 0),
+            "ns_per_unit": round(ns, 3),
+            "unit": unit,
             "median_us_per_call": round(b["stats"]["median"] * 1e6, 3),
             "iqr_us": round(b["stats"]["iqr"] * 1e6, 3),
             "rounds": b["stats"]["rounds"],
-            "samples_per_call": info["samples"],
+            "per_call": per,
         }
-        for key in ("digits_expected", "digits_found", "digits_match", "differs_from_spandsp"):
-            if key in info:
-                side[key] = info[key]
-        rows.setdefault(info["kernel"], {"kernel": info["kernel"]})[info["impl"]] = side
+        if unit == "sample":
+            side["ns_per_sample"] = side["ns_per_unit"]
+            side["ch_per_core"] = round(ch_per_core(ns), 0)
+        for key, value in info.items():
+            if key not in ("impl", "kernel", "samples", "per", "unit", "target"):
+                side[key] = value
+        row = rows.setdefault(info["kernel"], {"kernel": info["kernel"], "impls": {}})
+        if "target" in info:
+            row["target"] = info["target"]
+        row["impls"][info["impl"]] = side
     out = []
     for row in sorted(rows.values(), key=_order):
-        if "ours" in row and "spandsp" in row:
-            row["ratio"] = round(row["spandsp"]["ns_per_sample"] / row["ours"]["ns_per_sample"], 2)
+        ours = row["impls"].get("ours")
+        row["ratios"] = {
+            peer: round(side["ns_per_unit"] / ours["ns_per_unit"], 2)
+            for peer, side in row["impls"].items()
+            if peer != "ours" and ours is not None
+        }
+        if "target" not in row and _section(row["kernel"]) in ("dtmf", "g711"):
+            row["target"] = TARGET
         out.append(row)
     return out
 
@@ -92,13 +119,18 @@ def _digits(side: dict[str, Any] | None) -> str:
     return f"{side['digits_found']}/{side['digits_expected']}{mark}"
 
 
+def _per(side: dict[str, Any]) -> str:
+    return f"{side['ns_per_unit']:.2f} ns/{side['unit']}"
+
+
 def markdown(rows: list[dict[str, Any]], mach: dict[str, Any], command: str, date: str) -> str:
     lines = [
-        "# Benchmarks: ccboard against spandsp 0.0.6",
+        "# Benchmarks: ccboard against its peers",
         "",
-        f"Produced by `{command}` on {date}. Medians of one run, both sides in the same process on the",
-        "same buffers. ns/sample = median time per call / samples per call; ch/core = 1e9 / (ns x 8000);",
-        "ratio = ours / spandsp in channels per core (target >= 4x for DTMF receive and G.711).",
+        f"Produced by `{command}` on {date}. Medians of one run, ours and each peer in the same process",
+        "on the same buffers. ns/sample = median time per call / samples per call; ch/core = 1e9 / (ns x",
+        "8000); ratio = peer time / our time for the same work (> 1: ours is faster; for audio kernels it",
+        "equals ours / peer in channels per core). Targets are the issues' goals.",
         "",
         f"Machine: {mach['cpu']}, {mach['cpus']} CPUs"
         + (f" ({mach['hypervisor']} guest)" if mach["hypervisor"] else "")
@@ -106,50 +138,56 @@ def markdown(rows: list[dict[str, Any]], mach: dict[str, Any], command: str, dat
         f" libspandsp {mach['libspandsp']} (Debian build; shim {mach['spandsp_shim_cflags']});"
         f" Python {mach['python']}, numpy {mach['numpy']}.",
         "",
-        "| kernel | ours ns/sample | spandsp ns/sample | ours ch/core | spandsp ch/core | ratio | target"
-        " | digits ours | digits spandsp |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| kernel | peer | ours | peer's | ours ch/core | peer ch/core | ratio | target"
+        " | checks ours | checks peer |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
-        ours, sp = r.get("ours"), r.get("spandsp")
-        ratio = r.get("ratio")
-        target = "" if ratio is None else ("met" if ratio >= TARGET else "not met")
-        lines.append(
-            "| {k} | {on} | {sn} | {oc} | {sc} | {ra} | {t} | {od} | {sd} |".format(
-                k=r["kernel"],
-                on=f"{ours['ns_per_sample']:.2f}" if ours else "",
-                sn=f"{sp['ns_per_sample']:.2f}" if sp else "",
-                oc=_fmt_int(ours["ch_per_core"]) if ours else "",
-                sc=_fmt_int(sp["ch_per_core"]) if sp else "",
-                ra=f"{ratio:.2f}x" if ratio is not None else "",
-                t=target,
-                od=_digits(ours),
-                sd=_digits(sp),
+        ours = r["impls"].get("ours")
+        peers = [p for p in r["impls"] if p != "ours"] or [""]
+        for peer in peers:
+            side = r["impls"].get(peer) if peer else None
+            ratio = r["ratios"].get(peer)
+            target = r.get("target")
+            verdict = "" if ratio is None or target is None else ("met" if ratio >= target else "not met")
+            lines.append(
+                "| {k} | {p} | {o} | {s} | {oc} | {sc} | {ra} | {t} | {od} | {sd} |".format(
+                    k=r["kernel"],
+                    p=peer,
+                    o=_per(ours) if ours else "",
+                    s=_per(side) if side else "",
+                    oc=_fmt_int(ours["ch_per_core"]) if ours and "ch_per_core" in ours else "",
+                    sc=_fmt_int(side["ch_per_core"]) if side and "ch_per_core" in side else "",
+                    ra=f"{ratio:.2f}x" if ratio is not None else "",
+                    t=(f">= {target:g}x: {verdict}" if target is not None and ratio is not None else ""),
+                    od=_digits(ours),
+                    sd=_digits(side),
+                )
             )
-        )
     ticks = [r for r in rows if " tick " in r["kernel"]]
     if ticks:
-        lines += ["", "Cost of one 1 ms tick (8 samples) for 960 channels in one call (median):", ""]
+        lines += ["", "Cost of one call per 1 ms tick (median):", ""]
         for r in ticks:
-            us = {impl: r[impl]["median_us_per_call"] for impl in ("ours", "spandsp") if impl in r}
-            parts = [f"{impl} {t:.1f} µs ({t / 10:.1f} % of a core)" for impl, t in us.items()]
+            parts = [f"{impl} {side['median_us_per_call']:.1f} µs" for impl, side in r["impls"].items()]
             lines.append(f"- {r['kernel']}: " + "; ".join(parts))
-    diffs = [r for r in rows if r.get("ours", {}).get("differs_from_spandsp")]
+    diffs = [r for r in rows if r["impls"].get("ours", {}).get("differs_from_spandsp")]
     if diffs:
         lines += [
             "",
             "G.711 outputs that differ from spandsp's on the benchmark buffer (ours follows G.191 / G.711;",
             "spandsp is not the reference): "
-            + ", ".join(f"{r['kernel']}: {r['ours']['differs_from_spandsp']}" for r in diffs)
+            + ", ".join(f"{r['kernel']}: {r['impls']['ours']['differs_from_spandsp']}" for r in diffs)
             + ".",
         ]
+    notes = sorted({str(side["note"]) for r in rows for side in r["impls"].values() if "note" in side})
     lines += [
         "",
-        "Notes: in the `160-sample blocks` and `8-sample blocks` rows ours is called once per block from",
-        "Python (binding cost per call included) while spandsp's blocks are looped in C inside the cffi",
-        "shim; the `one call` and `tick` rows are one call per buffer on both sides. spandsp has no",
+        "Notes: in the DTMF `160-sample blocks` and `8-sample blocks` rows ours is called once per block",
+        "from Python (binding cost per call included) while spandsp's blocks are looped in C inside the",
+        "cffi shim; the `one call` and `tick` rows are one call per buffer on both sides. spandsp has no",
         "G.711 input to dtmf_rx, so its A-law rows expand with its own alaw_to_linear first (timed).",
-        "See bench/README.md for the workload.",
+        "See bench/README.md for the workloads.",
+        *[f"- {n}" for n in notes],
         "",
     ]
     return "\n".join(lines)
@@ -162,21 +200,27 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    rows = [r for r in rows if "ours" in r and "spandsp" in r]
-    y = np.arange(len(rows))
+    bars = [
+        (f"{r['kernel']} vs {peer}", r["impls"]["ours"]["ch_per_core"], r["impls"][peer]["ch_per_core"], q)
+        for r in rows
+        for peer, q in r["ratios"].items()
+        if "ch_per_core" in r["impls"]["ours"] and "ch_per_core" in r["impls"][peer]
+    ]
+    if not bars:
+        return
+    y = np.arange(len(bars))
     h = 0.4
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.5))
-    ax.barh(y - h / 2, [r["ours"]["ch_per_core"] for r in rows], h, label="ccboard (ours)", color="#1f77b4")
-    ax.barh(y + h / 2, [r["spandsp"]["ch_per_core"] for r in rows], h, label="spandsp 0.0.6", color="#ff7f0e")
-    for i, r in enumerate(rows):
-        ax.text(r["ours"]["ch_per_core"] * 1.05, i - h / 2, f"{r['ratio']:.2f}x", va="center", fontsize=7)
-    ax.set_yticks(y, [r["kernel"] for r in rows], fontsize=8)
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(bars) + 1.5))
+    ax.barh(y - h / 2, [b[1] for b in bars], h, label="ccboard (ours)", color="#1f77b4")
+    ax.barh(y + h / 2, [b[2] for b in bars], h, label="peer", color="#ff7f0e")
+    for i, b in enumerate(bars):
+        ax.text(b[1] * 1.05, i - h / 2, f"{b[3]:.2f}x", va="center", fontsize=7)
+    ax.set_yticks(y, [b[0] for b in bars], fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    top = max(max(r["ours"]["ch_per_core"], r["spandsp"]["ch_per_core"]) for r in rows)
-    ax.set_xlim(right=top * 2.5)  # room for the ratio labels
+    ax.set_xlim(right=max(max(b[1], b[2]) for b in bars) * 2.5)  # room for the ratio labels
     ax.set_xlabel("channels per core in real time (8000 samples/s), log scale")
-    ax.set_title("ccboard vs spandsp 0.0.6: channels per core (medians, same run)")
+    ax.set_title("ccboard vs peers: channels per core (medians, same run)")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
@@ -209,8 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "RESULTS.json").write_text(json.dumps(compact, indent=1, ensure_ascii=False) + "\n")
     (args.out / "RESULTS.md").write_text(markdown(rows, mach, args.command, date))
     plot(rows, args.out / "RESULTS.png")
-    sides = ("ours", "spandsp")
-    bad = [r["kernel"] for r in rows for side in sides if r.get(side, {}).get("digits_match") is False]
+    bad = [r["kernel"] for r in rows for side in r["impls"].values() if side.get("digits_match") is False]
     print((args.out / "RESULTS.md").read_text())
     if bad:
         print("detection check failed in: " + ", ".join(bad), file=sys.stderr)
