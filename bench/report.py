@@ -182,10 +182,10 @@ def markdown(rows: list[dict[str, Any]], mach: dict[str, Any], command: str, dat
     notes = sorted({str(side["note"]) for r in rows for side in r["impls"].values() if "note" in side})
     lines += [
         "",
-        "Notes: in the DTMF `160-sample blocks` and `8-sample blocks` rows ours is called once per block",
-        "from Python (binding cost per call included) while spandsp's blocks are looped in C inside the",
-        "cffi shim; the `one call` and `tick` rows are one call per buffer on both sides. spandsp has no",
-        "G.711 input to dtmf_rx, so its A-law rows expand with its own alaw_to_linear first (timed).",
+        "Notes: in the DTMF `160-sample blocks` and `8-sample blocks` rows both sides are called once per",
+        "block from Python (each side's per-call cost included; spandsp's calls pre-bound); the `one call`",
+        "and `tick` rows are one call per buffer on both sides. spandsp has no G.711 input to dtmf_rx, so",
+        "its A-law rows expand with its own alaw_to_linear first (timed).",
         "See bench/README.md for the workloads.",
         *[f"- {n}" for n in notes],
         "",
