@@ -71,6 +71,8 @@ setup(
     packages=find_packages(include=["ccboard", "ccboard.*"])
     + find_packages("firmware-tools", include=["ccfw", "ccfw.*"]),
     package_dir={"ccfw": "firmware-tools/ccfw"},
+    # the DAHDI user ABI, compiled against Debian's dahdi/user.h (scripts/setup.sh installs dahdi-source)
+    cffi_modules=["ccboard/dahdi/_build.py:ffibuilder"],
     libraries=[
         (
             "ccnative",

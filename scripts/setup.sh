@@ -19,6 +19,8 @@ if [ "$_mode" = test ]; then
     command -v make >/dev/null || _apt+=(make)
 fi
 command -v gcc >/dev/null || _apt+=(gcc)
+# The DAHDI binding is compiled against the real dahdi/user.h (never retyped structs).
+_want_deb dahdi-source
 # Debian's own python3 ships without headers and venv; a pyenv/python.org build has both.
 "$_python" - <<'PY' || _apt+=(python3-dev)
 import os, sys, sysconfig
