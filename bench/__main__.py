@@ -25,6 +25,7 @@ def main(argv: list[str]) -> int:
     cmd = (["flock", LOCK] if os.path.exists("/usr/bin/flock") else []) + BUILD
     subprocess.run(cmd, check=True)
     RAW.parent.mkdir(parents=True, exist_ok=True)
+    RAW.unlink(missing_ok=True)
     pytest = [
         sys.executable,
         "-m",
@@ -40,11 +41,13 @@ def main(argv: list[str]) -> int:
         *argv,
     ]
     rc = subprocess.run(pytest).returncode
-    if not RAW.exists():
+    if not RAW.exists() or not RAW.stat().st_size:
         return rc or 1
     command = " ".join(["python -m bench", *argv])
-    report = subprocess.run([sys.executable, "-m", "bench.report", str(RAW), "--command", command]).returncode
-    return rc or report
+    # A partial run (any pytest arguments) reports into build/bench/, never over bench/RESULTS.*.
+    out = str(RAW.parent if argv else ROOT / "bench")
+    report = [sys.executable, "-m", "bench.report", str(RAW), "--command", command, "--out", out]
+    return rc or subprocess.run(report).returncode
 
 
 if __name__ == "__main__":

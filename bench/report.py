@@ -84,7 +84,7 @@ def summarise(raw: dict[str, Any]) -> list[dict[str, Any]]:
             for peer, side in row["impls"].items()
             if peer != "ours" and ours is not None
         }
-        if "target" not in row and _section(row["kernel"]) in ("dtmf", "g711"):
+        if "target" not in row and _section(row["kernel"]) in ("dtmf", "g711"):  # issue 3's goal
             row["target"] = TARGET
         out.append(row)
     return out
