@@ -113,10 +113,15 @@ def _fmt_int(x: float) -> str:
 
 
 def _digits(side: dict[str, Any] | None) -> str:
-    if not side or "digits_expected" not in side:
+    """What the benchmark checked on its output: digits found, or payload efficiency."""
+    if not side:
         return ""
-    mark = "" if side["digits_match"] else " ✗"
-    return f"{side['digits_found']}/{side['digits_expected']}{mark}"
+    if "digits_expected" in side:
+        mark = "" if side["digits_match"] else " ✗"
+        return f"{side['digits_found']}/{side['digits_expected']}{mark}"
+    if "payload_efficiency" in side:
+        return f"payload/wire {side['payload_efficiency']:.3f}"
+    return ""
 
 
 def _per(side: dict[str, Any]) -> str:

@@ -60,10 +60,16 @@ def _after_close(path: str) -> None:
     time.sleep(0.05)  # let the board see the port close (its reset) before the next flash
 
 
-def _record(benchmark: Any, case: str) -> None:
+def _record(benchmark: Any, case: str, kernel: str, impl: str) -> None:
+    """Tag for bench/report.py: one row per kernel, ours beside stm32flash, ns per image byte."""
     med = benchmark.stats.stats.median
     _medians[case] = med
-    benchmark.extra_info.update({"fw_case": case, "wall_s": round(med, 4), "image_bytes": SIZE})
+    benchmark.extra_info.update(
+        {"fw_case": case, "wall_s": round(med, 4), "image_bytes": SIZE, "per": SIZE, "unit": "byte"}
+    )
+    benchmark.extra_info.update(impl=impl, kernel=kernel)
+    if kernel == "fw stm32 flash+verify 256 KiB":
+        benchmark.extra_info["target"] = 1.0  # issue 10: not slower than stm32flash
 
 
 def test_stm32flash_256k(benchmark: Any, board_proc: str, tmp_path: Path) -> None:
@@ -79,7 +85,7 @@ def test_stm32flash_256k(benchmark: Any, board_proc: str, tmp_path: Path) -> Non
         _after_close(board_proc)
 
     benchmark.pedantic(once, rounds=ROUNDS, iterations=1, warmup_rounds=1)
-    _record(benchmark, "stm32 256k stm32flash -w -v -g")
+    _record(benchmark, "stm32 256k stm32flash -w -v -g", "fw stm32 flash+verify 256 KiB", "stm32flash")
 
 
 def test_ours_stm32_256k(benchmark: Any, board_proc: str) -> None:
@@ -94,7 +100,7 @@ def test_ours_stm32_256k(benchmark: Any, board_proc: str) -> None:
         _after_close(board_proc)
 
     benchmark.pedantic(once, rounds=ROUNDS, iterations=1, warmup_rounds=1)
-    _record(benchmark, "stm32 256k ours (verify, go)")
+    _record(benchmark, "stm32 256k ours (verify, go)", "fw stm32 flash+verify 256 KiB", "ours")
     st = last[-1]
     benchmark.extra_info["payload_efficiency"] = round(st.efficiency, 4)
     ref = _medians.get("stm32 256k stm32flash -w -v -g")
@@ -127,7 +133,7 @@ def test_xmodem_efficiency_256k(benchmark: Any, tmp_path: Path, case: str, one_k
             assert b.xmodem_result == "committed"
 
     benchmark.pedantic(once, rounds=2, iterations=1)
-    _record(benchmark, f"xmodem-{case} 256k ours -> board")
+    _record(benchmark, f"xmodem-{case} 256k ours -> board", f"fw xmodem-{case} send 256 KiB", "ours")
     s = stats[-1]
     benchmark.extra_info.update({"payload_efficiency": round(s.efficiency, 4), "wire_bytes": s.wire})
     if case == "1k":
