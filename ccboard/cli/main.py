@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         help="channels whose digits are listed (default 4)",
     )
+    from ccboard.cli.board import add_board_commands
+
+    add_board_commands(sub)
     return parser
 
 
@@ -83,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             show=args.show,
         )
+    from ccboard.cli.board import BOARD_COMMANDS, run_board_command
+
+    if args.command in BOARD_COMMANDS:
+        return run_board_command(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse refuses unknown ones
 
 
