@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ccfw import stm32, xmodem
@@ -122,13 +123,15 @@ class SerialLink(Link):
             if code == errno.ENOENT:
                 raise PortMissingError("no such port", port=self.name) from None
             raise PortMissingError(f"cannot open: {text}", port=self.name) from None
+        fd = ser.fd
+        assert fd is not None  # an open pyserial port has its descriptor
         try:
-            fcntl.lockf(ser.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # stm32flash locks this way
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # stm32flash locks this way
         except OSError:
             ser.close()
             raise PortBusyError("in use by another program (it holds a lockf lock)", port=self.name) from None
         self._ser = ser
-        self.fd = ser.fd
+        self.fd = fd
         self.flush_input()
 
     def reopen(self) -> None:
@@ -195,7 +198,7 @@ class Stats:
 
 
 def _backoff(attempt: int) -> float:
-    return min(2.0, 0.2 * 2 ** (attempt - 1))
+    return min(2.0, 0.2 * 2.0 ** (attempt - 1))
 
 
 def xmodem_send(
@@ -323,7 +326,7 @@ def stm32_flash(
     for pos in range(0, len(data), stm32.MAX_BLOCK):
         block = data[pos : pos + stm32.MAX_BLOCK]
         wreq = stm32.WriteMemory(base + pos, block)
-        _with_retries(lambda r=wreq: s.call(r), s, retries, stats)
+        _with_retries(partial(s.call, wreq), s, retries, stats)
         done += len(block)
         if progress is not None:
             progress(done, total)
@@ -331,7 +334,7 @@ def stm32_flash(
         for pos in range(0, len(data), stm32.MAX_BLOCK):
             want = data[pos : pos + stm32.MAX_BLOCK]
             req = stm32.ReadMemory(base + pos, len(want))
-            got = _with_retries(lambda r=req: s.call(r), s, retries, stats)
+            got = _with_retries(partial(s.call, req), s, retries, stats)
             if got != want:
                 i = next(k for k in range(len(want)) if got[k] != want[k])
                 raise VerifyError(

@@ -41,6 +41,7 @@ import tty
 import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ccfw import xmodem
@@ -625,19 +626,19 @@ class Stm32Device:
             elif cmd == Command.WRITE_MEMORY:
                 n = yield _Need(1)
                 body = yield _Need(n[0] + 2)
-                data, cs = body[:-1], body[-1]
-                ok = xor(n + data) == cs and mem.write(address, data)
+                data, wsum = body[:-1], body[-1]
+                ok = xor(n + data) == wsum and mem.write(address, data)
                 yield ack if ok else nack
             return
         if cmd == Command.ERASE:
-            n = yield _Need(1)
-            if n[0] == 0xFF:
+            count1 = yield _Need(1)
+            if count1[0] == 0xFF:
                 cs = yield _Need(1)
                 yield ack if cs[0] == 0x00 and mem.erase(None) else nack
                 return
-            body = yield _Need(n[0] + 2)
-            pages, cs = list(body[:-1]), body[-1]
-            yield ack if xor(n + body[:-1]) == cs and mem.erase(pages) else nack
+            body = yield _Need(count1[0] + 2)
+            pages, csum = list(body[:-1]), body[-1]
+            yield ack if xor(count1 + body[:-1]) == csum and mem.erase(pages) else nack
             return
         if cmd == Command.EXTENDED_ERASE:
             nn = yield _Need(2)
@@ -648,9 +649,9 @@ class Stm32Device:
                 yield ack if ok else nack
                 return
             body = yield _Need(2 * (count + 1) + 1)
-            raw, cs = body[:-1], body[-1]
+            raw, esum = body[:-1], body[-1]
             pages = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
-            yield ack if xor(nn + raw) == cs and mem.erase(pages) else nack
+            yield ack if xor(nn + raw) == esum and mem.erase(pages) else nack
             return
         if cmd == Command.WRITE_PROTECT:
             n = yield _Need(1)
@@ -903,7 +904,7 @@ class SimBoard:
             with self._lock:
                 if ev & select.POLLIN and not self._open and self.powered:
                     self._open = True  # data before the first poll without HUP: the port is open
-                    self._handle(lambda t=now: self._new_session(t), now)
+                    self._handle(partial(self._new_session, now), now)
                 if ev & select.POLLIN:
                     try:
                         data = os.read(fd, 65536)
@@ -912,7 +913,7 @@ class SimBoard:
                     except OSError:  # EIO: the last slave fd closed, input drained
                         data, hup = b"", True
                     if data:
-                        self._handle(lambda d=data, t=now: self._feed(d, t), now)
+                        self._handle(partial(self._feed, data, now), now)
                 if hup or (ev & select.POLLHUP and not ev & select.POLLIN):
                     if self._open:
                         self._end_session()
@@ -920,10 +921,10 @@ class SimBoard:
                     continue
                 if not self._open and self.powered:
                     self._open = True
-                    self._handle(lambda t=now: self._new_session(t), now)
+                    self._handle(partial(self._new_session, now), now)
                 dl = self._deadline()
                 if dl is not None and now >= dl:
-                    self._handle(lambda t=now: self._timeout(t), now)
+                    self._handle(partial(self._timeout, now), now)
                 if self._out and self.powered:
                     try:
                         n = os.write(fd, self._out)

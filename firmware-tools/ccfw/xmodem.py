@@ -228,7 +228,9 @@ class XmodemSender:
     def _fail(self, error: LinkError, now: float, abort: bool = True) -> list[Action]:
         self.state = State.FAILED
         self._deadline = None
-        return ([self._send(ABORT)] if abort else []) + [Failed(error)]
+        out: list[Action] = [self._send(ABORT)] if abort else []
+        out.append(Failed(error))
+        return out
 
     def _step(self) -> str:
         return "eot" if self.state is State.WAIT_EOT_ACK else f"block {self.seq_abs}"
@@ -405,7 +407,9 @@ class XmodemReceiver:
         self.state = State.FAILED
         self._deadline = None
         self._pending.clear()
-        return ([self._send(ABORT)] if abort else []) + [Failed(error)]
+        out: list[Action] = [self._send(ABORT)] if abort else []
+        out.append(Failed(error))
+        return out
 
     def _ask(self, now: float) -> list[Action]:
         if self.crc and self._start_sent >= self.timers.crc_tries:
