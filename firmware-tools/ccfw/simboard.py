@@ -213,7 +213,8 @@ class Board:
     def boot(self) -> Booted | None:
         """The image the board would run: the newest record whose slot still checks out."""
         for _, rec in self.records():
-            if rec.length <= self.slot_size:
+            # a record written only for protection bits (no image yet) never boots
+            if 0 < rec.length <= self.slot_size:
                 image = self.flash.read(self.slot_offset(rec.slot), rec.length)
                 if zlib.crc32(image) == rec.crc32:
                     return Booted(rec.slot, rec, image)
