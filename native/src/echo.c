@@ -1,0 +1,790 @@
+/*
+ * Line echo canceller: see ccboard/echo.h for what it does and the figures it meets.
+ *
+ * Signals. x = Rin after the DC blocker (the reference), s = Sin after the same DC blocker.
+ * The blocker is linear and time-invariant, so s = h * x + (filtered near end): the echo path
+ * seen between the filtered signals is the true one. History holds x, oldest first; the
+ * coefficients w[0..L-1] pair with x[i-L+1..i], so w[L-1] is the zero-delay tap and every
+ * filter output is a plain forward dot product.
+ *
+ * Chunk of 8 samples starting at history index b (block LMS):
+ *   y[n] = sum_j w[j] x[b+n-L+1+j]                      n = 0..7, w of the chunk start
+ *   e[n] = s[n] - y[n]
+ *   w[j] += g[j] * sum_n c[n] x[b+n-L+1+j],  c[n] = mu e[n] / (P[n] + delta)
+ * where P[n] = sum of x^2 over the L samples ending at n (the NLMS normaliser) and g[j] is the
+ * IPNLMS gain (Benesty and Gay, ICASSP 2002)
+ *   g[j] = (1 - alpha)/2 + (1 + alpha) L |w[j]| / (2 |w|_1 + eps)
+ * whose mean over j is 1, so P stays the right normaliser (x'Gx ~ P for mean(g) = 1).
+ * |w|_1 comes from the previous update (summed in the same loop), so one pass does it all.
+ *
+ * Sums are kept in 8 lanes (lane l takes taps j = l mod 8), then the lanes are added in a fixed
+ * order: gcc vectorises these loops without -ffast-math, the AVX2 and baseline clones add in
+ * the same order, and a sample filtered alone (fir1) gets the same bits as one filtered in a
+ * chunk (fir8). So any split of the input gives bit-identical output.
+ *
+ * Levels: int16-scale mean squares; 0 dBm0 is a sine of peak 22767 (spandsp's 3.14 dB
+ * reference), power 22767^2/2.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccboard/private/echo.h"
+#include "echo_tables.h"
+
+#define B CC_ECHO_BLOCK
+#define LANES 8
+#define NBMAX (CC_ECHO_MAX_TAPS / CC_ECHO_BLOCK)
+#define GROUP CC_ECHO_GROUP
+#define NGROUP (CC_ECHO_MAX_TAPS / CC_ECHO_GROUP)
+
+static const float DBM0_POWER = 22767.0f * 22767.0f / 2.0f;
+#define DBM0(db) (DBM0_POWER * powf(10.0f, (db) / 10.0f))
+
+/* DC blocker pole: 1 - 1/64, about 20 Hz (-3 dB): removes DC and hum, keeps the voice band. */
+#define HP_POLE 0.984375f
+/* Geigel threshold: 3 dB by default, not the classic 6. With the G.168 paths scaled to 6 dB ERL
+ * on the CSS, the echo's peaks exceed max|Rin| - 6 dB once per CSS half period (measured: 17-35
+ * false onsets in 6 s, costing up to 10 dB of ERLE at 1 s); the two-path guard catches the
+ * divergence a quieter near end could cause. */
+#define DT_HANGOVER 240         /* 30 ms of double talk after the last Geigel hit */
+#define EVAL_EVERY 8            /* the foreground is checked on one chunk in eight */
+#define EVAL_SPAN 4             /* evaluated chunks summed per decision */
+#define TRANSFER_RUNS 2         /* decisions in a row where the background is better */
+#define ROLLBACK_RUNS 1         /* decisions where it is 6 dB worse */
+#define QUIET_RELEASE 2000      /* 250 ms of silence re-enables after the tone disabler */
+#define TONE_MIN_RUN 15         /* 150 ms of 2100 Hz before a reversal counts */
+#define LAG_EVERY 4             /* chunks between refreshes of the projection's shape */
+#define APA_REG 0.03f           /* projection regularisation, relative to the normaliser */
+#define SMOOTH (1.0f / 32.0f)   /* level meters: 32 chunks = 32 ms */
+#define SLOW (1.0f / 256.0f)    /* ERL and ERLE: 256 ms, longer than the echo delay and a syllable */
+
+static float far_threshold(void) { return DBM0(-45.0f); }    /* mean power over the tail */
+static float quiet_threshold(void) { return DBM0(-36.0f); }  /* tone-disable hold level */
+static float tone_threshold(void) { return DBM0(-36.0f); }   /* 2100 Hz level */
+
+void cc_echo_config_default(cc_echo_config_t *cfg)
+{
+    cfg->taps = CC_ECHO_MAX_TAPS;
+    cfg->flags = CC_ECHO_DEFAULT;
+    cfg->mu = 0.5f;
+    cfg->alpha = 0.0f;
+    cfg->geigel_db = 3.0f;
+}
+
+static int config_ok(const cc_echo_config_t *c)
+{
+    /* written so that NaN fails */
+    return c->taps >= CC_ECHO_MIN_TAPS && c->taps <= CC_ECHO_MAX_TAPS && c->taps % CC_ECHO_GROUP == 0
+        && (c->flags & ~(uint32_t)CC_ECHO_DEFAULT) == 0 && c->mu > 0.0f && c->mu <= 1.0f
+        && c->alpha >= -1.0f && c->alpha <= 1.0f && c->geigel_db >= 0.0f && c->geigel_db <= 30.0f;
+}
+
+static void tone_clear(cc_echo_tone_t *d) { memset(d, 0, sizeof(*d)); }
+
+cc_echo_t *cc_echo_init(cc_echo_t *s, const cc_echo_config_t *cfg)
+{
+    cc_echo_config_t def;
+    if (cfg == NULL) {
+        cc_echo_config_default(&def);
+        cfg = &def;
+    }
+    if (!config_ok(cfg))
+        return NULL;
+    if (s == NULL && (s = malloc(sizeof(*s))) == NULL)
+        return NULL;
+    memset(s, 0, sizeof(*s));
+    s->magic = CC_ECHO_MAGIC;
+    s->cfg = *cfg;
+    s->hpos = cfg->taps;
+    s->noise = -1.0f; /* no estimate yet: the first quiet chunk sets it */
+    s->cng_seed = 0x2545F491u;
+    s->geigel = powf(10.0f, -cfg->geigel_db / 20.0f);
+    tone_clear(&s->tone[0]);
+    tone_clear(&s->tone[1]);
+    return s;
+}
+
+static int valid(const cc_echo_t *s) { return s != NULL && s->magic == CC_ECHO_MAGIC; }
+
+int cc_echo_reset(cc_echo_t *s)
+{
+    if (!valid(s))
+        return CC_ERR_ARG;
+    cc_echo_config_t cfg = s->cfg;
+    cc_echo_init(s, &cfg);
+    return CC_OK;
+}
+
+int cc_echo_release(cc_echo_t *s) { return valid(s) ? CC_OK : CC_ERR_ARG; }
+
+int cc_echo_free(cc_echo_t *s)
+{
+    if (!valid(s))
+        return CC_ERR_ARG;
+    s->magic = 0;
+    free(s);
+    return CC_OK;
+}
+
+size_t cc_echo_state_size(void) { return sizeof(cc_echo_t); }
+
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+int cc_echo_restore(cc_echo_t *s, const void *saved, size_t len)
+{
+    if (s == NULL || saved == NULL)
+        return CC_ERR_ARG;
+    if (len != sizeof(cc_echo_t))
+        return CC_ERR_STATE;
+    cc_echo_t *t = malloc(sizeof(*t));
+    if (t == NULL)
+        return CC_ERR_NOMEM;
+    memcpy(t, saved, sizeof(*t));
+    int L = t->cfg.taps;
+    int ok = t->magic == CC_ECHO_MAGIC && config_ok(&t->cfg) && t->pos >= 0 && t->pos < B
+        && t->hpos >= L && t->hpos + B <= CC_ECHO_HIST && t->t >= 0 && t->bmax_pos >= 0
+        && t->bmax_pos < NBMAX && t->dt_hang >= 0 && t->dt_hang <= DT_HANGOVER && t->quiet >= 0
+        && t->better >= 0 && t->worse >= 0 && t->acc_n >= 0 && t->acc_n < EVAL_SPAN && t->lag_age >= 0 && isfinite(t->win_power) && t->win_power >= 0.0
+        && (t->pos == 0 || t->hpos + t->pos <= CC_ECHO_HIST)
+        && all_finite(t->w, CC_ECHO_MAX_TAPS) && all_finite(t->fg, CC_ECHO_MAX_TAPS)
+        && all_finite(t->hist, CC_ECHO_HIST) && all_finite(t->bmax, NBMAX)
+        && all_finite(t->err, B) && all_finite(t->sinf, B) && all_finite(t->pwin, B)
+        && all_finite(&t->rin_blk, 3) && all_finite(t->gnorm, NGROUP) && all_finite(&t->hp_rx1, 4)
+        && all_finite(&t->p_rin, 12) && all_finite(&t->acc_e, 3) && all_finite(t->rho, B) && isfinite(t->geigel) && t->tone_ph >= 0 && t->tone_ph < CC_ECHO_TONE_WIN && all_finite(&t->tone[0].zr, 9) && all_finite(&t->tone[1].zr, 9);
+    if (ok)
+        memcpy(s, t, sizeof(*t));
+    free(t);
+    return ok ? CC_OK : CC_ERR_STATE;
+}
+
+int cc_echo_set_bypass(cc_echo_t *s, int on)
+{
+    if (!valid(s))
+        return CC_ERR_ARG;
+    s->bypass = on != 0;
+    return CC_OK;
+}
+
+static float to_dbm0(float p) { return p > 0.0f ? 10.0f * log10f(p / DBM0_POWER) : -200.0f; }
+static float ratio_db(float a, float b) { return (a > 0.0f && b > 0.0f) ? 10.0f * log10f(a / b) : 0.0f; }
+
+int cc_echo_get_stats(const cc_echo_t *s, cc_echo_stats_t *st)
+{
+    if (!valid(s) || st == NULL)
+        return CC_ERR_ARG;
+    memset(st, 0, sizeof(*st));
+    st->samples = s->t;
+    st->erl_db = ratio_db(s->s_rin, s->s_sin);
+    st->erle_db = ratio_db(s->s_sin, s->s_res);
+    st->rin_dbm0 = to_dbm0(s->p_rin);
+    st->sin_dbm0 = to_dbm0(s->p_sin);
+    st->residual_dbm0 = to_dbm0(s->p_res);
+    st->noise_dbm0 = to_dbm0(s->noise);
+    st->double_talk_count = s->dt_count;
+    st->transfers = s->transfers;
+    st->rollbacks = s->rollbacks;
+    st->tone_disables = s->tone_disables;
+    st->double_talk = s->dt_hang > 0;
+    st->nlp = (uint8_t)s->nlp_on;
+    st->tone_disabled = (uint8_t)s->tone_disabled;
+    st->bypass = (uint8_t)s->bypass;
+    return CC_OK;
+}
+
+int cc_echo_get_config(const cc_echo_t *s, cc_echo_config_t *cfg)
+{
+    if (!valid(s) || cfg == NULL)
+        return CC_ERR_ARG;
+    *cfg = s->cfg;
+    return CC_OK;
+}
+
+/* ---- the vectorised loops ---- */
+
+static float hsum8(const float *a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
+
+/* One output: y = sum_j w[j] x[j], in 8 lanes. */
+CC_HOT static float fir1(const float *restrict w, const float *restrict x, int L)
+{
+    float a[LANES] = {0};
+    for (int j = 0; j < L; j += LANES)
+        for (int l = 0; l < LANES; l++)
+            a[l] += w[j + l] * x[j + l];
+    return hsum8(a);
+}
+
+/* Eight outputs y[n] = sum_j w[j] x[j + n]: each w[j] is loaded once for the chunk. Lane l of
+ * output n adds the same products in the same order as fir1 on x + n. */
+CC_HOT static void fir8(const float *restrict w, const float *restrict x, int L, float *restrict y)
+{
+    float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
+    float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};
+    for (int j = 0; j < L; j += LANES) {
+        const float *xj = x + j;
+        const float *wj = w + j;
+        for (int l = 0; l < LANES; l++) {
+            float c = wj[l];
+            a0[l] += c * xj[l];
+            a1[l] += c * xj[l + 1];
+            a2[l] += c * xj[l + 2];
+            a3[l] += c * xj[l + 3];
+            a4[l] += c * xj[l + 4];
+            a5[l] += c * xj[l + 5];
+            a6[l] += c * xj[l + 6];
+            a7[l] += c * xj[l + 7];
+        }
+    }
+    y[0] = hsum8(a0);
+    y[1] = hsum8(a1);
+    y[2] = hsum8(a2);
+    y[3] = hsum8(a3);
+    y[4] = hsum8(a4);
+    y[5] = hsum8(a5);
+    y[6] = hsum8(a6);
+    y[7] = hsum8(a7);
+}
+
+/* IPNLMS chunk update, gains per group of 32 taps: w[j] += gain[j/32] sum_n c[n] x[j + n].
+ * Writes each group's new sum |w| to gnorm. */
+CC_HOT static void update8(float *restrict w, const float *restrict x, int L, const float *restrict c,
+                           const float *restrict gain, float *restrict gnorm)
+{
+    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+    for (int g = 0; g < L / GROUP; g++) {
+        const float gg = gain[g];
+        float norm[LANES] = {0};
+        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES) {
+            const float *xj = x + j;
+            float *wj = w + j;
+            for (int l = 0; l < LANES; l++) {
+                float grad = ((c0 * xj[l] + c1 * xj[l + 1]) + (c2 * xj[l + 2] + c3 * xj[l + 3]))
+                    + ((c4 * xj[l + 4] + c5 * xj[l + 5]) + (c6 * xj[l + 6] + c7 * xj[l + 7]));
+                float v = wj[l] + gg * grad;
+                wj[l] = v;
+                norm[l] += fabsf(v);
+            }
+        }
+        gnorm[g] = hsum8(norm);
+    }
+}
+
+/* The IPNLMS normaliser x'Gx for the chunk's first output (q[0]) and for the first output of
+ * the next chunk (q[1], the window 8 samples on), where tap j has gain gain[j / 32]. Kept in
+ * lanes to the end, so no per-group horizontal sums. */
+CC_HOT static void normalisers(const float *restrict x, int L, const float *restrict gain, float *restrict q)
+{
+    float a0[LANES] = {0}, a8[LANES] = {0};
+    for (int g = 0; g < L / GROUP; g++) {
+        const float gg = gain[g];
+        float a[LANES] = {0};
+        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES)
+            for (int l = 0; l < LANES; l++)
+                a[l] += x[j + l] * x[j + l];
+        /* 8 samples on, the group loses its first 8 and gains the next group's first 8 */
+        for (int l = 0; l < LANES; l++) {
+            float out = x[g * GROUP + l], in = x[(g + 1) * GROUP + l];
+            a0[l] += gg * a[l];
+            a8[l] += gg * ((a[l] - out * out) + in * in);
+        }
+    }
+    q[0] = hsum8(a0);
+    q[1] = hsum8(a8);
+}
+
+/* Gain-weighted lag products of the chunk's regressors, r[k] = sum_j gain[j/32] x[j] x[j+k],
+ * k = 0..7: the Toeplitz model of the 8x8 matrix X G X' the affine projection inverts. */
+CC_HOT static void lag_products(const float *restrict x, int L, const float *restrict gain, float *restrict r)
+{
+    float t0[LANES] = {0}, t1[LANES] = {0}, t2[LANES] = {0}, t3[LANES] = {0};
+    float t4[LANES] = {0}, t5[LANES] = {0}, t6[LANES] = {0}, t7[LANES] = {0};
+    for (int g = 0; g < L / GROUP; g++) {
+        float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
+        float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};
+        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                float v = x[j + l];
+                a0[l] += v * v;
+                a1[l] += v * x[j + l + 1];
+                a2[l] += v * x[j + l + 2];
+                a3[l] += v * x[j + l + 3];
+                a4[l] += v * x[j + l + 4];
+                a5[l] += v * x[j + l + 5];
+                a6[l] += v * x[j + l + 6];
+                a7[l] += v * x[j + l + 7];
+            }
+        const float gg = gain[g];
+        for (int l = 0; l < LANES; l++) {
+            t0[l] += gg * a0[l];
+            t1[l] += gg * a1[l];
+            t2[l] += gg * a2[l];
+            t3[l] += gg * a3[l];
+            t4[l] += gg * a4[l];
+            t5[l] += gg * a5[l];
+            t6[l] += gg * a6[l];
+            t7[l] += gg * a7[l];
+        }
+    }
+    r[0] = hsum8(t0);
+    r[1] = hsum8(t1);
+    r[2] = hsum8(t2);
+    r[3] = hsum8(t3);
+    r[4] = hsum8(t4);
+    r[5] = hsum8(t5);
+    r[6] = hsum8(t6);
+    r[7] = hsum8(t7);
+}
+
+/* Solve (q T + d I) c = e for the symmetric Toeplitz T[m][n] = rho[|m - n|] (Cholesky, double):
+ * the affine projection's step coefficients. Returns 0 if the matrix is not positive definite. */
+static int apa_solve(const float *rho, double q, double d, const float *e, double *c)
+{
+    double a[B][B], y[B];
+    for (int m = 0; m < B; m++)
+        for (int n = 0; n < B; n++)
+            a[m][n] = q * rho[m > n ? m - n : n - m] + (m == n ? d : 0.0);
+    for (int i = 0; i < B; i++) {
+        for (int k = 0; k < i; k++) {
+            double v = a[i][k];
+            for (int p = 0; p < k; p++)
+                v -= a[i][p] * a[k][p];
+            a[i][k] = v / a[k][k];
+        }
+        double v = a[i][i];
+        for (int p = 0; p < i; p++)
+            v -= a[i][p] * a[i][p];
+        if (!(v > 0.0))
+            return 0;
+        a[i][i] = sqrt(v);
+    }
+    for (int i = 0; i < B; i++) {
+        double v = e[i];
+        for (int p = 0; p < i; p++)
+            v -= a[i][p] * y[p];
+        y[i] = v / a[i][i];
+    }
+    for (int i = B - 1; i >= 0; i--) {
+        double v = y[i];
+        for (int p = i + 1; p < B; p++)
+            v -= a[p][i] * c[p];
+        c[i] = v / a[i][i];
+    }
+    return 1;
+}
+
+CC_HOT static float max_abs(const float *restrict x, int n)
+{
+    float m[LANES] = {0};
+    for (int j = 0; j < n; j += LANES)
+        for (int l = 0; l < LANES; l++)
+            m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+    float r = 0.0f;
+    for (int l = 0; l < LANES; l++)
+        r = m[l] > r ? m[l] : r;
+    return r;
+}
+
+static double sum_sq(const float *x, int n)
+{
+    double a[LANES] = {0};
+    for (int j = 0; j < n; j += LANES)
+        for (int l = 0; l < LANES; l++)
+            a[l] += (double)x[j + l] * x[j + l];
+    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+}
+
+/* ---- tone disabler: 2100 Hz with phase reversals ---- */
+
+/* A window ends: is it 2100 Hz, and has the phase turned by 180 degrees against the window
+ * two back, net of the steady rotation that a frequency offset gives (measured on the two
+ * windows before)? Returns 1 on a reversal inside a tone long enough to count. */
+CC_COLD static int tone_window(cc_echo_tone_t *d)
+{
+    const float n = (float)CC_ECHO_TONE_WIN;
+    float z2 = d->zr * d->zr + d->zi * d->zi;
+    float tone_power = 2.0f * z2 / (n * n);           /* a sine of peak A: A^2/2 */
+    int present = d->energy > 0.0f && tone_power >= tone_threshold() && 2.0f * z2 >= 0.7f * n * d->energy;
+    int reversal = 0;
+    if (present) {
+        d->tone_run++;
+        d->misses = 0;
+        /* X = z0 conj(z-2); R = (z-2 conj(z-3))^2 (two steps of the steady rotation); in double:
+         * |X| |R| reaches 1e43 for a loud tone */
+        double xr = (double)d->zr * d->hr[1] + (double)d->zi * d->hi[1];
+        double xi = (double)d->zi * d->hr[1] - (double)d->zr * d->hi[1];
+        double dr = (double)d->hr[1] * d->hr[2] + (double)d->hi[1] * d->hi[2];
+        double di = (double)d->hi[1] * d->hr[2] - (double)d->hr[1] * d->hi[2];
+        double rr = dr * dr - di * di, ri = 2.0 * dr * di;
+        double dot = xr * rr + xi * ri;
+        double mag = sqrt(xr * xr + xi * xi) * sqrt(rr * rr + ri * ri);
+        if (d->refractory > 0)
+            d->refractory--;
+        else if (mag > 0.0 && dot < -0.5 * mag && d->tone_run >= 4) {
+            d->refractory = 5;
+            if (d->tone_run >= TONE_MIN_RUN)
+                reversal = 1;
+            d->reversals++;
+        }
+    } else if (++d->misses > 1) {
+        /* one missed window is the one a reversal falls in */
+        d->tone_run = 0;
+        d->reversals = 0;
+        d->refractory = 0;
+    }
+    d->hr[2] = d->hr[1];
+    d->hi[2] = d->hi[1];
+    d->hr[1] = d->hr[0];
+    d->hi[1] = d->hi[0];
+    d->hr[0] = d->zr;
+    d->hi[0] = d->zi;
+    d->zr = d->zi = d->energy = 0.0f;
+    return reversal;
+}
+
+/* ---- one chunk's end: adaptation, guard, meters, decisions for the next chunk ---- */
+
+CC_COLD static void shift_history(cc_echo_t *s)
+{
+    int L = s->cfg.taps;
+    memmove(s->hist, s->hist + s->hpos - L, (size_t)L * sizeof(float));
+    s->hpos = L;
+    s->win_power = sum_sq(s->hist, L); /* exact again: no drift from the running sum */
+}
+
+static void restore_fg(cc_echo_t *s)
+{
+    const int L = s->cfg.taps;
+    memcpy(s->w, s->fg, (size_t)L * sizeof(float));
+    for (int g = 0; g < L / GROUP; g++) {
+        s->gnorm[g] = 0.0f;
+        for (int j = g * GROUP; j < (g + 1) * GROUP; j++)
+            s->gnorm[g] += fabsf(s->w[j]);
+    }
+}
+
+static void chunk_end(cc_echo_t *s)
+{
+    const int L = s->cfg.taps;
+    const float *xw = s->hist + s->hpos - L + 1; /* window of the chunk's first output */
+    int active = !s->bypass && !s->tone_disabled;
+    int adapt = active && (s->cfg.flags & CC_ECHO_ADAPT) && s->far_active && !s->dt_block;
+    float e2 = 0.0f, s2 = 0.0f;
+    for (int n = 0; n < B; n++) {
+        e2 += s->err[n] * s->err[n];
+        s2 += s->sinf[n] * s->sinf[n];
+    }
+
+    /* two-path guard: foreground against background on the same chunk */
+    if (adapt && (s->t / B) % EVAL_EVERY == 0) {
+        float yf[B], f2 = 0.0f;
+        fir8(s->fg, xw, L, yf);
+        for (int n = 0; n < B; n++)
+            f2 += (s->sinf[n] - yf[n]) * (s->sinf[n] - yf[n]);
+        s->acc_e += e2;
+        s->acc_f += f2;
+        s->acc_s += s2;
+        if (++s->acc_n == EVAL_SPAN) {
+            /* over 4 evaluated chunks (32 ms of echo path): better, or 6 dB worse (diverged) */
+            s->better = (s->acc_e < 0.8f * s->acc_f && 8.0f * s->acc_e < s->acc_s) ? s->better + 1 : 0;
+            s->worse = (4.0f * s->acc_f < s->acc_e && 8.0f * s->acc_f < s->acc_s) ? s->worse + 1 : 0;
+            s->acc_e = s->acc_f = s->acc_s = 0.0f;
+            s->acc_n = 0;
+        }
+        if (s->better >= TRANSFER_RUNS) {
+            memcpy(s->fg, s->w, (size_t)L * sizeof(float));
+            s->transfers++;
+            s->better = s->worse = 0;
+        } else if (s->worse >= ROLLBACK_RUNS) {
+            restore_fg(s);
+            s->rollbacks++;
+            s->better = s->worse = 0;
+            adapt = 0; /* this chunk's errors belong to the discarded coefficients */
+        }
+    }
+
+    if (adapt) {
+        /* IPNLMS with the gain shared by each group of 32 taps (block-sparse): the exact
+         * normaliser x'Gx = sum_g gain[g] E_g[n] then costs a few operations per group, where
+         * per-tap gains would need another full filter pass; without it a few dominant taps
+         * make the step unstable at speech onsets. */
+        const int ng = L / GROUP;
+        const float alpha = s->cfg.alpha;
+        const float delta = (float)L * DBM0(-60.0f);
+        float l1 = 0.0f, gain[NGROUP], c[B];
+        for (int g = 0; g < ng; g++)
+            l1 += s->gnorm[g];
+        for (int g = 0; g < ng; g++)
+            gain[g] = 0.5f * (1.0f - alpha) + 0.5f * (1.0f + alpha) * (float)ng * s->gnorm[g] / (l1 + 1e-6f);
+        float qq[2];
+        normalisers(xw, L, gain, qq);
+        float q0 = qq[0], q8 = qq[1];
+        /* Affine projection of order 8 (the chunk's 8 regressors), the partial-rank form:
+         * c = mu (X G X' + d I)^-1 e with e the chunk's errors, all computed with the same w,
+         * which is what the projection needs. Plain block NLMS would apply 8 nearly equal
+         * corrections on coloured input (speech, the CSS voiced part) and overshoot; the
+         * projection removes that and decorrelates the input. X G X' is modelled as Toeplitz:
+         * its diagonal is the exact normaliser (the larger of the two chunk ends), its shape
+         * rho comes from the lag products, refreshed every LAG_EVERY chunks. */
+        if (s->lag_age <= 0) {
+            float r[B];
+            lag_products(xw, L, gain, r);
+            for (int k = 0; k < B; k++)
+                s->rho[k] = r[0] > 0.0f ? r[k] / r[0] : (float)(k == 0);
+            s->lag_age = LAG_EVERY;
+        }
+        s->lag_age--;
+        double q = q0 > q8 ? q0 : q8;
+        double cd[B];
+        if (apa_solve(s->rho, q, APA_REG * q + delta, s->err, cd))
+            for (int n = 0; n < B; n++)
+                c[n] = s->cfg.mu * (float)cd[n];
+        else
+            for (int n = 0; n < B; n++)
+                c[n] = s->cfg.mu * s->err[n] / (float)(B * q + delta);
+        update8(s->w, xw, L, c, gain, s->gnorm);
+        float l1n = 0.0f;
+        for (int g = 0; g < ng; g++)
+            l1n += s->gnorm[g];
+        if (!isfinite(l1n))
+            restore_fg(s); /* cannot happen with finite input; never let it stick */
+    }
+
+    /* meters */
+    float pr = s->rin_blk / B, ps = s2 / B, pe = e2 / B;
+    s->p_rin += (pr - s->p_rin) * SMOOTH;
+    s->p_sin += (ps - s->p_sin) * SMOOTH;
+    s->p_res += (pe - s->p_res) * SMOOTH;
+    if (active && s->far_active && !s->dt_block) {
+        s->s_rin += (pr - s->s_rin) * SLOW;
+        s->s_sin += (ps - s->s_sin) * SLOW;
+        s->s_res += (pe - s->s_res) * SLOW;
+    }
+    /* background: the residual when the far end is quiet (no echo in it); falls fast, rises
+     * in ~0.25 s, so near-end speech pauses pull it back to the floor */
+    if (!s->far_active) {
+        if (s->noise < 0.0f)
+            s->noise = pe;
+        else
+            s->noise += (pe - s->noise) * (pe < s->noise ? 0.125f : 1.0f / 256.0f);
+        if (pe <= 2.0f * s->noise) {
+            float r0 = 0.0f, r1 = 0.0f;
+            for (int n = 0; n < B; n++)
+                r0 += s->err[n] * s->err[n];
+            for (int n = 1; n < B; n++)
+                r1 += s->err[n] * s->err[n - 1];
+            s->r0 += (r0 / B - s->r0) * SMOOTH;
+            s->r1 += (r1 / (B - 1) - s->r1) * SMOOTH;
+        }
+    }
+
+    /* tone disabler release: 250 ms with both directions quiet */
+    if (s->tone_disabled) {
+        s->quiet = (pr < quiet_threshold() && ps < quiet_threshold()) ? s->quiet + B : 0;
+        if (s->quiet >= QUIET_RELEASE) {
+            s->tone_disabled = 0;
+            s->quiet = 0;
+            tone_clear(&s->tone[0]);
+            tone_clear(&s->tone[1]);
+        }
+    }
+
+    /* next chunk: history room, Geigel window, far-end activity, NLP */
+    s->bmax[s->bmax_pos] = s->cur_max;
+    s->bmax_pos = (s->bmax_pos + 1) % NBMAX;
+    s->hpos += B;
+    if (s->hpos + B > CC_ECHO_HIST)
+        shift_history(s);
+    {
+        /* the last L/8 chunk maxima: the ring is read as two runs */
+        int nb = L / B, start = s->bmax_pos - nb;
+        float m;
+        if (start >= 0) {
+            m = max_abs(s->bmax + start, nb);
+        } else {
+            float m1 = max_abs(s->bmax + NBMAX + start, -start);
+            float m2 = s->bmax_pos ? max_abs(s->bmax, s->bmax_pos) : 0.0f;
+            m = m1 > m2 ? m1 : m2;
+        }
+        s->win_max = m;
+    }
+    s->far_active = s->win_power >= (double)far_threshold() * L;
+    s->nlp_on = (s->cfg.flags & CC_ECHO_NLP) && active && s->far_active && s->dt_hang == 0;
+    if (s->nlp_on) {
+        /* comfort noise: a 1-pole filter on uniform noise (variance 1/3), power gain
+         * 1/(1 - a^2), with a = r1/r0 of the background: its level and tilt */
+        float a = s->r0 > 0.0f ? s->r1 / s->r0 : 0.0f;
+        a = a > 0.9f ? 0.9f : a < -0.9f ? -0.9f : a;
+        s->cng_a = a;
+        s->cng_g = sqrtf(3.0f * (s->noise > 0.0f ? s->noise : 0.0f) * (1.0f - a * a));
+    }
+    s->dt_block = 0;
+    s->rin_blk = 0.0f;
+    s->cur_max = 0.0f;
+}
+
+/* ---- per sample ---- */
+
+static int16_t clip16(float v)
+{
+    v = v < 0.0f ? v - 0.5f : v + 0.5f;
+    if (v >= 32767.0f)
+        return 32767;
+    if (v <= -32768.0f)
+        return -32768;
+    return (int16_t)v;
+}
+
+static float comfort_noise(cc_echo_t *s)
+{
+    s->cng_seed = s->cng_seed * 1664525u + 1013904223u;
+    float u = (float)(int32_t)s->cng_seed * (1.0f / 2147483648.0f);
+    s->cng_y = s->cng_a * s->cng_y + s->cng_g * u;
+    return s->cng_y;
+}
+
+/* Samples pos..pos+k-1 of the current chunk (k <= 8 - pos). */
+static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, int k)
+{
+    const int L = s->cfg.taps;
+    const int hpf = (s->cfg.flags & CC_ECHO_HPF) != 0;
+    const int active = !s->bypass && !s->tone_disabled;
+    const float geigel = s->geigel;
+    int16_t raw[B];
+    int dt[B];
+    float y[B];
+    int p0 = s->pos;
+
+    for (int m = 0; m < k; m++) {
+        int n = p0 + m;
+        float x = rin[m], v = sin[m];
+        raw[m] = sin[m];
+        if (hpf) {
+            float hx = x - s->hp_rx1 + HP_POLE * s->hp_ry1;
+            s->hp_rx1 = x;
+            s->hp_ry1 = hx;
+            float hv = v - s->hp_sx1 + HP_POLE * s->hp_sy1;
+            s->hp_sx1 = v;
+            s->hp_sy1 = hv;
+            x = hx;
+            v = hv;
+        }
+        int i = s->hpos + n;
+        float old = s->hist[i - L];
+        s->hist[i] = x;
+        s->win_power += (double)x * x - (double)old * old;
+        if (s->win_power < 0.0)
+            s->win_power = 0.0;
+        s->pwin[n] = (float)s->win_power;
+        s->sinf[n] = v;
+        s->rin_blk += x * x;
+        float ax = fabsf(x);
+        s->cur_max = ax > s->cur_max ? ax : s->cur_max;
+        /* Geigel: near-end speech when Sin is louder than the loudest Rin over the tail (up to
+         * this sample) would make it through a hybrid with the assumed ERL */
+        float mx = s->win_max > s->cur_max ? s->win_max : s->cur_max;
+        if (fabsf(v) > geigel * mx) {
+            if (s->dt_hang == 0 && s->far_active)
+                s->dt_count++;
+            s->dt_hang = DT_HANGOVER;
+            s->dt_block = 1;
+        } else if (s->dt_hang > 0) {
+            s->dt_hang--;
+            s->dt_block |= s->dt_hang > 0;
+        }
+        dt[m] = s->dt_hang > 0;
+        /* tone disabler: both directions, raw samples */
+        if (s->cfg.flags & CC_ECHO_TONE_DISABLE) {
+            int ph = s->tone_ph;
+            s->tone_ph = ph == CC_ECHO_TONE_WIN - 1 ? 0 : ph + 1;
+            float cr = cc_echo_tone_cos[ph], ci = cc_echo_tone_sin[ph];
+            float a = rin[m], b = sin[m];
+            s->tone[0].zr += a * cr;
+            s->tone[0].zi += a * ci;
+            s->tone[0].energy += a * a;
+            s->tone[1].zr += b * cr;
+            s->tone[1].zi += b * ci;
+            s->tone[1].energy += b * b;
+            if (ph == CC_ECHO_TONE_WIN - 1) {
+                int r0 = tone_window(&s->tone[0]);
+                int r1 = tone_window(&s->tone[1]);
+                if ((r0 || r1) && !s->tone_disabled) {
+                    s->tone_disabled = 1;
+                    s->quiet = 0;
+                    s->tone_disables++;
+                }
+            }
+        }
+        s->t++;
+    }
+
+    if (active) {
+        const float *xw = s->hist + s->hpos - L + 1;
+        if (k == B)
+            fir8(s->w, xw, L, y);
+        else
+            for (int m = 0; m < k; m++)
+                y[m] = fir1(s->w, xw + p0 + m, L);
+    } else {
+        for (int m = 0; m < k; m++)
+            y[m] = 0.0f;
+    }
+
+    for (int m = 0; m < k; m++) {
+        int n = p0 + m;
+        float e = s->sinf[n] - y[m];
+        s->err[n] = e;
+        if (!active)
+            sout[m] = raw[m];
+        else if (s->nlp_on && !dt[m])
+            sout[m] = (s->cfg.flags & CC_ECHO_CNG) ? clip16(comfort_noise(s)) : 0;
+        else
+            sout[m] = clip16(e);
+    }
+    s->pos = p0 + k;
+    if (s->pos == B) {
+        s->pos = 0;
+        chunk_end(s);
+    }
+}
+
+static void process_one(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = (size_t)(B - s->pos);
+        if (k > n - i)
+            k = n - i;
+        run(s, rin + i, sin + i, sout + i, (int)k);
+        i += k;
+    }
+}
+
+int cc_echo_process(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, size_t n)
+{
+    if (!valid(s) || n > (size_t)INT32_MAX || (n > 0 && (rin == NULL || sin == NULL || sout == NULL)))
+        return CC_ERR_ARG;
+    process_one(s, rin, sin, sout, n);
+    return (int)n;
+}
+
+int cc_echo_process_batch(cc_echo_t *const *s, size_t nch, const int16_t *rin, const int16_t *sin,
+                          int16_t *sout, size_t stride, size_t n)
+{
+    if (s == NULL || n > (size_t)INT32_MAX
+        || (n > 0 && nch > 0 && (rin == NULL || sin == NULL || sout == NULL)))
+        return CC_ERR_ARG;
+    if (nch > 1 && stride < n)
+        return CC_ERR_ARG; /* rows of sout would overlap */
+    for (size_t c = 0; c < nch; c++)
+        if (!valid(s[c]))
+            return CC_ERR_ARG;
+    for (size_t c = 0; c < nch; c++)
+        process_one(s[c], rin + c * stride, sin + c * stride, sout + c * stride, n);
+    return (int)n;
+}
