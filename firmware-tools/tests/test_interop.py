@@ -116,8 +116,13 @@ def test_cut_sx_transfer_keeps_the_old_image(tmp_path: Path, board_factory) -> N
     fd = os.open(b.path, os.O_RDWR | os.O_NOCTTY)
     proc = subprocess.Popen([sx, "-X", "-q", "-k", str(src)], stdin=fd, stdout=fd, stderr=subprocess.DEVNULL)
     os.close(fd)
-    time.sleep(0.05)
-    proc.kill()  # cut mid-transfer: the port closes, the board resets
+    # cut mid-transfer, as soon as blocks land in the staging slot (the whole transfer takes
+    # ~30 ms on a pty, so poll tightly): the port closes and the board resets
+    end = time.monotonic() + 10
+    while b.board.update is None and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.0005)
+    proc.kill()
+    assert proc.wait(timeout=5) != 0, "sx finished before it could be cut"
     proc.wait(timeout=5)
     assert wait_for(lambda: b.sessions >= 1 and not b._open)
     assert b.booted().image == OLD  # type: ignore[union-attr]
