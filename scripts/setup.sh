@@ -15,12 +15,13 @@ _want_deb() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || _apt+=("$1")
 }
 if [ "$_mode" = test ]; then
-    for _p in libspandsp-dev espeak-ng sox lrzsz stm32flash; do _want_deb "$_p"; done
+    for _p in libspandsp-dev espeak-ng sox lrzsz stm32flash postgresql libnet-smpp-perl; do _want_deb "$_p"; done
     command -v make >/dev/null || _apt+=(make)
 fi
 command -v gcc >/dev/null || _apt+=(gcc)
 # The DAHDI binding is compiled against the real dahdi/user.h (never retyped structs).
 _want_deb dahdi-source
+_want_deb libpq5  # psycopg (the store's PostgreSQL backend) loads it at run time
 # Debian's own python3 ships without headers and venv; a pyenv/python.org build has both.
 "$_python" - <<'PY' || _apt+=(python3-dev)
 import os, sys, sysconfig
