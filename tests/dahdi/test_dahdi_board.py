@@ -169,7 +169,9 @@ def test_model_comes_from_the_driver() -> None:
     )
     assert board.channel(17).rx_bits == 0b1001 and board.channel(17).tx_bits == 0b1101
     assert board.channel(2).name == "X/2"
-    assert {d.channel: d.blocksize for d in drv.opened} == {1: 8, 2: 8, 3: 8, 16: 0, 17: 8, 25: 8, 26: 8}
+    # voice channels: 16-octet blocks (the driver refuses fewer), read and written every other tick
+    blocks = {d.channel: d.blocksize for d in drv.opened}
+    assert blocks == {1: 16, 2: 16, 3: 16, 16: 0, 17: 16, 25: 16, 26: 16}
 
 
 def test_failed_open_closes_what_was_opened() -> None:
@@ -181,19 +183,22 @@ def test_failed_open_closes_what_was_opened() -> None:
 
 
 def test_tick_moves_octets_both_ways() -> None:
+    """Two ticks make one 16-octet block: read at the first, written at the second."""
     drv = Driver()
     board = _board(drv)
     row = board.channel(2).index
-    pcm = np.array([0, 1000, -1000, 8000, -8000, 30000, -30000, 5], np.int16)
-    board.tx[row] = pcm
-    line = np.empty(8, np.uint8)
+    pcm = np.array([0, 1000, -1000, 8000, -8000, 30000, -30000, 5, 7, -7, 100, -100, 0, 0, 1, -1], np.int16)
+    line = np.empty(16, np.uint8)
     g711.ulaw_encode(pcm, line)
     _dev(drv, 2).rx.append(line.tobytes())
-    events = board.tick()
+    events = []
+    for half in range(2):
+        board.tx[row] = pcm[8 * half : 8 * half + 8]
+        events += board.tick()
+        expect = np.empty(8, np.int16)
+        g711.ulaw_decode(line[8 * half : 8 * half + 8], expect)
+        np.testing.assert_array_equal(board.rx[row], expect)
     assert _dev(drv, 2).written == [line.tobytes()]
-    expect = np.empty(8, np.int16)
-    g711.ulaw_decode(line, expect)
-    np.testing.assert_array_equal(board.rx[row], expect)
     assert not [e for e in events if not hasattr(e, "digit")]
     # nothing received on channel 3: the row is the law's idle octet (silence)
     assert (board.rx_line[board.channel(3).index] == 0xFF).all()
@@ -211,7 +216,8 @@ def test_pending_events_are_drained_and_mapped() -> None:
     assert HookChanged(t=8, channel=25, offhook=True) in events and HookFlash(t=8, channel=25) in events
     assert RingChanged(t=8, channel=26, ringing=True) in events
     assert board.channel(17).rx_bits == 0b1101 and board.channel(25).offhook and board.channel(26).ringing
-    assert all(len(_dev(drv, c).written) == 1 for c in (17, 25, 26))  # the write was retried
+    board.tick()  # the block's second tick writes it
+    assert all(len(_dev(drv, c).written) == 1 for c in (17, 25, 26))  # the I/O was retried
 
 
 def test_alarm_reported_once_per_span() -> None:
@@ -278,6 +284,7 @@ def test_device_errors_other_than_elast_propagate() -> None:
         raise DeviceError("channel 1: write failed", errno=errno.EIO, channel=1, op="write")
 
     _dev(drv, 1).write = broken  # type: ignore[method-assign]
+    board.tick()  # reads the block; the second tick writes it
     with pytest.raises(DeviceError) as ei:
         board.tick()
     assert (ei.value.errno, ei.value.channel, ei.value.op) == (errno.EIO, 1, "write")
