@@ -161,16 +161,21 @@ CC_HOT static void block_bins(const int16_t *restrict x, int32_t *restrict bins)
     }
 }
 
-/* Mean square of one block, estimated from x>>1 so the squares sum exactly in uint32 lanes
- * (pmaddwd): |x| <= |2h| + 1 bounds the true value by (sqrt(estimate) + 1)^2. */
+/* Mean square of one block, estimated from x>>1 so the squares sum exactly in uint32 lanes:
+ * each of the 8 lanes takes 10 squares of at most 2^28, so it stays below 2^32, and the lanes
+ * are added in 64 bits. |x| <= |2h| + 1 bounds the true value by (sqrt(estimate) + 1)^2. */
 CC_HOT static float block_power(const int16_t *restrict x)
 {
-    uint32_t acc = 0;
-#pragma GCC unroll 8
-    for (int n = 0; n < BLOCK; n++) {
-        int32_t h = x[n] >> 1;
-        acc += (uint32_t)(h * h);
-    }
+    uint32_t lane[8] = {0};
+#pragma GCC unroll 10
+    for (int n = 0; n < BLOCK; n += 8)
+        for (int j = 0; j < 8; j++) {
+            int32_t h = x[n + j] >> 1;
+            lane[j] += (uint32_t)(h * h);
+        }
+    uint64_t acc = 0;
+    for (int j = 0; j < 8; j++)
+        acc += lane[j];
     return 4.0f * (float)acc / BLOCK;
 }
 

@@ -260,6 +260,13 @@ def row_level_accept(det: Detector) -> dict[str, Any]:
     return {"pass": not bad, "measured": measured, "value": lowest, "cases": n, "failures": bad}
 
 
+def row_level_max(det: Detector) -> dict[str, Any]:
+    """The loudest pair that does not clip int16: -3 dBm0 per tone, 0 dBm0 in all."""
+    n, bad = failures(det, level_cases(-3.0, 45, True))
+    measured = f"{n - len(bad)}/{n} ok at -3 dBm0 per tone"
+    return {"pass": not bad, "measured": measured, "value": -3.0, "cases": n, "failures": bad}
+
+
 def row_level_reject(det: Detector) -> dict[str, Any]:
     n, bad = failures(det, level_cases(-55.0, 43, False))
     highest = bisect(lambda lv: none_detected(det, level_cases(lv, 44, False, 2)), -70.0, -20.0, 0.05)
@@ -427,6 +434,15 @@ ROWS: list[tuple[Row, Callable[[Detector], dict[str, Any]]]] = [
             "-36 dBm0/tone: detected",
         ),
         row_level_accept,
+    ),
+    (
+        Row(
+            "level-max",
+            "maximum level",
+            "16 digits x 6 phases, both tones -3 dBm0 (0 dBm0 in all, the loudest pair that fits int16), 50 ms",
+            "-3 dBm0/tone: detected",
+        ),
+        row_level_max,
     ),
     (
         Row(
