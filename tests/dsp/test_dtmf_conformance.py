@@ -439,7 +439,7 @@ ROWS: list[tuple[Row, Callable[[Detector], dict[str, Any]]]] = [
         Row(
             "level-max",
             "maximum level",
-            "16 digits x 6 phases, both tones -3 dBm0 (0 dBm0 in all, the loudest pair that fits int16), 50 ms",
+            "16 digits x 6 phases, both tones -3 dBm0 (0 dBm0 in all: the loudest pair in int16), 50 ms",
             "-3 dBm0/tone: detected",
         ),
         row_level_max,
