@@ -1,0 +1,114 @@
+"""The DAHDI backend on the real kernel driver: the VM stage (tests/vm/run_vm.py), run once per
+session, and each test the guest ran (tests/vm/guest/vm_*.py) turned into a host test here.
+
+Never skipped: when qemu cannot run, or the guest never reports, every test here fails with
+the reason. The outcome is read from what the guest wrote back (junit XML and its exit status
+on the writable share), not from qemu's exit code, which is 0 whatever happened inside.
+"""
+
+from __future__ import annotations
+
+import ast
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.vm import run_vm
+
+GUEST = Path(__file__).resolve().parent / "guest"
+
+
+@dataclass(frozen=True)
+class GuestCase:
+    module: str  # vm_board
+    name: str  # test_scan_matches_the_sim[cn]
+    outcome: str  # passed | failed | error | skipped
+    message: str
+    seconds: float
+
+
+@dataclass(frozen=True, repr=False)
+class Stage:
+    rc: int
+    cases: list[GuestCase]
+    console: str
+    timings: dict[str, float]
+
+    def __repr__(self) -> str:  # pytest prints fixtures on failure: keep it to one line
+        return f"Stage(rc={self.rc}, {len(self.cases)} guest cases)"
+
+
+def guest_tests() -> list[str]:
+    """'vm_board.py::test_x' for every top-level test function in the guest files."""
+    ids = []
+    for path in sorted(GUEST.glob("vm_*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        ids += [
+            f"{path.name}::{node.name}"
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+        ]
+    return ids
+
+
+def _cases(junit: Path) -> list[GuestCase]:
+    out = []
+    for tc in ET.parse(junit).getroot().iter("testcase"):
+        outcome, message = "passed", ""
+        for kind in ("failure", "error", "skipped"):
+            el = tc.find(kind)
+            if el is not None:
+                outcome = {"failure": "failed"}.get(kind, kind)
+                message = (el.get("message") or "") + "\n" + (el.text or "")
+                break
+        out.append(
+            GuestCase(
+                module=tc.get("classname", "").rsplit(".", 1)[-1],
+                name=tc.get("name", ""),
+                outcome=outcome,
+                message=message.strip(),
+                seconds=float(tc.get("time", "0") or 0),
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="session")
+def vm_stage() -> Stage:
+    """Boot the VM once and run every guest test in it."""
+    try:
+        res = run_vm.run_stage()
+    except run_vm.VmError as exc:
+        pytest.fail(f"the DAHDI VM stage could not run: {exc}")
+    if not res.junit.exists():
+        tail = "\n".join(res.console.splitlines()[-40:])
+        pytest.fail(f"the guest wrote no test results (exit status {res.rc}); console tail:\n{tail}")
+    stage = Stage(rc=res.rc, cases=_cases(res.junit), console=res.console, timings=res.timings)
+    print("VM stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items()))
+    return stage
+
+
+@pytest.mark.parametrize("test_id", guest_tests())
+def test_in_vm(vm_stage: Stage, test_id: str) -> None:
+    """One guest test function (all its parameter sets) passed on the real driver."""
+    file, func = test_id.split("::")
+    module = file.removesuffix(".py")
+    mine = [
+        c for c in vm_stage.cases if c.module == module and (c.name == func or c.name.startswith(func + "["))
+    ]
+    assert mine, f"{test_id} did not run in the guest (guest exit status {vm_stage.rc})"
+    bad = [c for c in mine if c.outcome != "passed"]
+    if bad:
+        pytest.fail(
+            "\n\n".join(f"{c.name} {c.outcome} in the VM ({c.seconds:.1f} s):\n{c.message}" for c in bad)
+        )
+
+
+def test_vm_guest_run_is_complete(vm_stage: Stage) -> None:
+    """The guest's own status agrees, and every case it ran is one the host knows about."""
+    known = {tid.split("::")[1] for tid in guest_tests()}
+    strays = [c.name for c in vm_stage.cases if c.name.split("[")[0] not in known]
+    assert strays == [], f"guest cases with no host test: {strays}"
+    assert vm_stage.rc == 0, f"guest pytest exit status {vm_stage.rc} (collection error or failure)"
