@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import smpplib.client  # type: ignore[import-untyped]
-import smpplib.consts  # type: ignore[import-untyped]
-import smpplib.exceptions  # type: ignore[import-untyped]
-import smpplib.gsm  # type: ignore[import-untyped]
-import smpplib.smpp  # type: ignore[import-untyped]
+import smpplib.client
+import smpplib.consts
+import smpplib.exceptions
+import smpplib.gsm
+import smpplib.smpp
 
 from ccboard.errors import SmsGatewayError
 
