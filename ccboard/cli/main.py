@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="simulate callers keying digits on many channels and decode them in 1 ms ticks",
+        help="the phone bank IVR on the simulated board (--mode callcentre, default) or the DTMF "
+        "decoding demo (--mode dtmf)",
         description="Generate a call's worth of audio on many simulated channels (callers keying an "
         "account number, menu choices and a PIN with human timing over line noise and speech-like "
         "noise), G.711-encode it, decode the digits in 1 ms ticks of 8 samples per channel as a "
@@ -43,28 +44,42 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 1 if any digit was wrong or missed.",
     )
     demo.add_argument(
+        "--mode",
+        choices=("callcentre", "dtmf"),
+        default=None,
+        help="callcentre (default): simulated customers call the bank's bilingual IVR; dtmf: digits "
+        "on many channels decoded in 1 ms ticks (implied by --channels/--seconds/--law/--show)",
+    )
+    demo.add_argument("--callers", type=_positive_int, default=60, help="callcentre: customers (default 60)")
+    demo.add_argument("--lines", type=_positive_int, default=24, help="callcentre: FXO lines (default 24)")
+    demo.add_argument("--agents", type=_positive_int, default=4, help="callcentre: agents (default 4)")
+    demo.add_argument("--realtime", action="store_true", help="callcentre: run on the real clock")
+    demo.add_argument("--db", default=None, help="callcentre: bank database path (CDRs beside it)")
+    demo.add_argument("--record", default=None, help="callcentre: folder for whole-call recordings")
+    demo.add_argument("--moh", default=None, help="callcentre: music-on-hold file (WAV or raw G.711)")
+    demo.add_argument(
         "--channels",
         type=_positive_int,
-        default=960,
+        default=None,
         help="simulated channels (default 960 = 32 E1 spans)",
     )
     demo.add_argument(
         "--seconds",
         type=_positive_float,
-        default=20.0,
+        default=None,
         help="audio per channel, s (default 20)",
     )
     demo.add_argument(
         "--law",
         choices=("alaw", "ulaw", "linear"),
-        default="alaw",
+        default=None,
         help="line coding (default alaw)",
     )
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     demo.add_argument(
         "--show",
         type=int,
-        default=4,
+        default=None,
         help="channels whose digits are listed (default 4)",
     )
     from ccboard.cli.board import add_board_commands
@@ -77,14 +92,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     if args.command == "demo":
+        dtmf_opts = (args.channels, args.seconds, args.law, args.show)
+        mode = args.mode or ("dtmf" if any(o is not None for o in dtmf_opts) else "callcentre")
+        if mode == "callcentre":
+            from ccboard.cli.callcentre import run_callcentre
+
+            return run_callcentre(
+                callers=args.callers,
+                ports=args.lines,
+                agents=args.agents,
+                seed=args.seed,
+                realtime=args.realtime,
+                db=args.db,
+                record_dir=args.record,
+                moh_file=args.moh,
+            )
         from ccboard.cli.demo import run_demo
 
         return run_demo(
-            channels=args.channels,
-            seconds=args.seconds,
-            law=args.law,
+            channels=960 if args.channels is None else args.channels,
+            seconds=20.0 if args.seconds is None else args.seconds,
+            law="alaw" if args.law is None else args.law,
             seed=args.seed,
-            show=args.show,
+            show=4 if args.show is None else args.show,
         )
     from ccboard.cli.board import BOARD_COMMANDS, run_board_command
 

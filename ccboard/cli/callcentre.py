@@ -1,0 +1,727 @@
+"""`ccboard demo` (mode callcentre): a phone bank's IVR on the simulated board.
+
+Line: analog. Callers ring in on the sim board's FXO ports (kewl start, China zone ring cadence),
+agents' phones hang on its FXS ports. Everything the callers key is DTMF on the line (ccboard's
+generator with human timing and levels, over line noise, G.711-coded), decoded by the board's
+DTMF receiver; agents are reached by ringing their FXS port and bridging the audio.
+
+The bank (SQLite: customers, accounts, cards, transactions; sample data from the seed) offers:
+language menu (1 English / 2 中文), card number, PIN (secret, lockout after three wrong tries),
+then the main menu: 1 balance (said with say_money), 2 transfer between own accounts (amount,
+read-back, 1 to confirm), 3 card loss report (1 to confirm), 0 an agent, 9 end the call.
+
+Simulated callers listen to the line: they key the next step once the IVR has spoken and gone
+quiet for a human think time, some barge in during a prompt, some key a wrong choice or a wrong
+PIN first, some hang up early. The summary compares what they keyed with what the IVR received
+(non-secret entries; PINs are compared by verification outcome) and must be 100 %.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from ccboard.board import open_board
+from ccboard.board.sim.farend import human_dtmf
+from ccboard.ivr import (
+    Choice,
+    Hangup,
+    IvrCall,
+    IvrRunner,
+    Menu,
+    RunnerConfig,
+    SecretDigits,
+    Term,
+    TransferResult,
+    run_menu,
+)
+from ccboard.media.moh import MusicOnHold
+from ccboard.media.prompts import PromptSet
+from ccboard.media.tts import build_prompt_set
+from ccboard.store import open_store
+
+log = logging.getLogger("ccboard.demo")
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome_lang": "Welcome to Demo Bank. For English, press 1.",
+        "enter_card": "Please enter your card number, followed by the hash key.",
+        "unknown_card": "We cannot find that card.",
+        "enter_pin": "Please enter your four digit PIN.",
+        "pin_wrong": "That PIN is not correct.",
+        "locked": "Your card is locked after three wrong PINs. Please visit a branch.",
+        "main_menu": "For your balance, press 1. To transfer between your accounts, press 2. "
+        "To report a lost card, press 3. For an agent, press 0. To end the call, press 9.",
+        "balance_is": "Your balance is",
+        "transfer_amount": "Enter the amount in yuan to move to your savings account, followed by hash.",
+        "transfer_confirm_a": "You are moving",
+        "transfer_confirm_b": "to your savings account. To confirm, press 1. To cancel, press 2.",
+        "transfer_done": "Done. Your new balance is",
+        "transfer_cancelled": "The transfer is cancelled.",
+        "insufficient": "Your balance is not enough for that amount.",
+        "loss_confirm": "To block your card now, press 1. To go back, press star.",
+        "card_blocked": "Your card is blocked. A new card will be sent to you.",
+        "agent_bye": "Thank you for holding.",
+    },
+    "cmn": {
+        "lang_cmn": "中文服务请按二。",
+        "enter_card": "请输入您的卡号，并以井号键结束。",
+        "unknown_card": "找不到这张卡。",
+        "enter_pin": "请输入您的四位密码。",
+        "pin_wrong": "密码不正确。",
+        "locked": "密码错误三次，您的卡已被锁定，请到网点办理。",
+        "main_menu": "查询余额请按一，账户间转账请按二，挂失请按三，人工服务请按零，结束通话请按九。",
+        "balance_is": "您的余额是",
+        "transfer_amount": "请输入转入储蓄账户的金额，以井号键结束。",
+        "transfer_confirm_a": "您将转账",
+        "transfer_confirm_b": "到储蓄账户，确认请按一，取消请按二。",
+        "transfer_done": "转账成功，您的新余额是",
+        "transfer_cancelled": "转账已取消。",
+        "insufficient": "您的余额不足。",
+        "loss_confirm": "立即挂失请按一，返回请按星号键。",
+        "card_blocked": "您的卡已挂失，新卡将寄给您。",
+        "agent_bye": "感谢您的等待。",
+    },
+}
+
+# Sample data keeps the PIN alphabet apart from everything else callers key (cards, amounts, menu
+# keys use 0-5 and 9), so a leaked PIN digit anywhere is unambiguous.
+CARD_DIGITS = "12345"
+PIN_DIGITS = "678"
+
+
+# -- the bank ----------------------------------------------------------------------------------------
+
+
+class Bank:
+    """The sample bank in SQLite; PINs stored as salted PBKDF2 digests."""
+
+    def __init__(self, path: Path, customers: int, rng: np.random.Generator) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT, language TEXT);
+            CREATE TABLE IF NOT EXISTS accounts (number TEXT PRIMARY KEY, customer INTEGER, kind TEXT,
+                balance_fen INTEGER);
+            CREATE TABLE IF NOT EXISTS cards (number TEXT PRIMARY KEY, customer INTEGER, status TEXT,
+                salt BLOB, pin_hash BLOB, tries INTEGER);
+            CREATE TABLE IF NOT EXISTS transactions (id INTEGER PRIMARY KEY, account TEXT, amount_fen INTEGER,
+                kind TEXT, at REAL);
+            DELETE FROM customers; DELETE FROM accounts; DELETE FROM cards; DELETE FROM transactions;
+            """
+        )
+        self.pins: dict[str, str] = {}  # the simulated customers' own knowledge (never logged)
+        for i in range(customers):
+            card = "".join(rng.choice(list(CARD_DIGITS), 8))
+            pin = "".join(rng.choice(list(PIN_DIGITS), 4))
+            salt = rng.bytes(8)
+            digest = SecretDigits(pin).digest(salt)
+            lang = "en" if i % 2 == 0 else "cmn"
+            self.db.execute("INSERT INTO customers VALUES (?, ?, ?)", (i, f"customer {i}", lang))
+            cur = int(rng.integers(0, 5_000_000))
+            self.db.execute("INSERT INTO accounts VALUES (?, ?, 'current', ?)", (f"C{i:05d}", i, cur))
+            self.db.execute("INSERT INTO accounts VALUES (?, ?, 'savings', ?)", (f"S{i:05d}", i, 100_000))
+            self.db.execute(
+                "INSERT OR REPLACE INTO cards VALUES (?, ?, 'active', ?, ?, 0)", (card, i, salt, digest)
+            )
+            self.pins[card] = pin
+        self.db.commit()
+
+    def card(self, number: str) -> tuple[int, str] | None:
+        row = self.db.execute("SELECT customer, status FROM cards WHERE number = ?", (number,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def verify(self, card: str, pin: SecretDigits) -> str:
+        """'ok', 'wrong' or 'locked' (three wrong tries lock the card)."""
+        salt, digest, tries, status = self.db.execute(
+            "SELECT salt, pin_hash, tries, status FROM cards WHERE number = ?", (card,)
+        ).fetchone()
+        if status == "locked":
+            return "locked"
+        if hmac.compare_digest(pin.digest(salt), digest):
+            self.db.execute("UPDATE cards SET tries = 0 WHERE number = ?", (card,))
+            self.db.commit()
+            return "ok"
+        tries += 1
+        status = "locked" if tries >= 3 else status
+        self.db.execute("UPDATE cards SET tries = ?, status = ? WHERE number = ?", (tries, status, card))
+        self.db.commit()
+        return "locked" if status == "locked" else "wrong"
+
+    def balance(self, customer: int, kind: str = "current") -> int:
+        row = self.db.execute(
+            "SELECT balance_fen FROM accounts WHERE customer = ? AND kind = ?", (customer, kind)
+        )
+        return int(row.fetchone()[0])
+
+    def move(self, customer: int, fen: int, at: float) -> bool:
+        if self.balance(customer) < fen:
+            return False
+        with self.db:
+            self.db.execute(
+                "UPDATE accounts SET balance_fen = balance_fen - ? WHERE customer = ? AND kind = 'current'",
+                (fen, customer),
+            )
+            self.db.execute(
+                "UPDATE accounts SET balance_fen = balance_fen + ? WHERE customer = ? AND kind = 'savings'",
+                (fen, customer),
+            )
+            self.db.execute(
+                "INSERT INTO transactions (account, amount_fen, kind, at) VALUES (?, ?, 'transfer', ?)",
+                (f"C{customer:05d}", -fen, at),
+            )
+        return True
+
+    def block(self, card: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE cards SET status = 'blocked' WHERE number = ?", (card,))
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen) / 100
+
+
+# -- the agents --------------------------------------------------------------------------------------
+
+
+class AgentPool:
+    """A built-in agent pool on the board's FXS ports (until the queue layer binds): the caller
+    hears music on hold until a phone is free, the phone rings, its agent answers, the legs are
+    bridged; the agent hangs up after a talk time."""
+
+    def __init__(
+        self,
+        runner_ref: list[IvrRunner],
+        ports: list[int],
+        moh: MusicOnHold,
+        talk_s: tuple[float, float],
+        rng: np.random.Generator,
+    ) -> None:
+        self.runner_ref = runner_ref
+        self.free = list(ports)
+        self.moh = moh
+        self.talk_s = talk_s
+        self.rng = rng
+        self.handled = 0
+        self.waits_ms: list[int] = []
+
+    async def transfer(self, call: IvrCall, target: str) -> TransferResult:
+        runner = self.runner_ref[0]
+        board = runner.board
+        call.tag("queue", target)
+        await call.play("hold", barge_in=False)
+        call.start_moh(self.moh)
+        t0 = runner.ms
+        while not self.free:
+            await call.sleep(0.25)
+        port = self.free.pop(0)
+        try:
+            ch = board.channel(port)
+            fe = board.far_ends[ch.span]  # type: ignore[attr-defined]
+            fe.answer_after(ch.chanpos, rings=1, delay_ms=int(self.rng.uniform(300, 1500)))
+            leg = await runner.dial("", channel=port, timeout=20.0, language=call.language)
+            self.waits_ms.append(runner.ms - t0)
+            call.stop_moh()
+            call.tag("agent", f"agent{port}")
+            call.tag("dstchannel", str(ch))
+            runner.bridge(call.channel, port)
+            self.handled += 1
+            talk = float(self.rng.uniform(*self.talk_s))
+            board.at(board.t / 8 + talk * 1000, fe.onhook, ch.chanpos)  # type: ignore[attr-defined]
+            while not (call.released or leg.released):
+                await call.sleep(0.1)
+            await runner.drop_outgoing(leg)
+            if not call.released:
+                await call.play("agent_bye", barge_in=False)
+            return TransferResult(True, "agent", f"agent{port}", port)
+        finally:
+            call.stop_moh()
+            self.free.append(port)
+
+
+# -- the IVR script ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Counters:
+    flows: dict[str, int] = field(default_factory=dict)
+    menu_choices: dict[str, int] = field(default_factory=dict)
+    pin_entries: int = 0
+    pin_verified: int = 0
+    pin_wrong: int = 0
+    lockouts: int = 0
+
+    def bump(self, d: dict[str, int], k: str) -> None:
+        d[k] = d.get(k, 0) + 1
+
+
+class BankIvr:
+    """The bank's script and its menus (data), bound to the bank and the counters."""
+
+    def __init__(self, bank: Bank, counters: Counters, prompts: dict[str, PromptSet]) -> None:
+        self.bank = bank
+        self.c = counters
+        both = np.concatenate(
+            [
+                prompts["en"].get("welcome_lang").samples,
+                np.zeros(2000, np.int16),
+                prompts["cmn"].get("lang_cmn").samples,
+            ]
+        )
+        self.lang_menu = Menu(
+            "language",
+            prompt=both,
+            choices=(Choice("1", "en"), Choice("2", "cmn")),
+            agent_key=None,
+            back_key=None,
+            invalid_prompt=None,
+            timeout=6.0,
+        )
+        self.main_menu = Menu(
+            "main",
+            prompt="main_menu",
+            choices=(
+                Choice("1", "balance"),
+                Choice("2", "transfer"),
+                Choice("3", "card_loss"),
+                Choice("9", "end"),
+            ),
+            back_key=None,
+            timeout=6.0,
+        )
+
+    async def __call__(self, call: IvrCall) -> None:
+        await call.answer()
+        lang = await run_menu(call, self.lang_menu)
+        if lang.kind != "choice":
+            call.tag("flow", "no-language")
+            await call.play("goodbye", barge_in=False)
+            await call.hangup()
+            return
+        call.language = lang.value
+        self.c.bump(self.c.menu_choices, f"language:{lang.value}")
+        card = await self._card(call)
+        if card is None:
+            return
+        customer = self.bank.card(card)
+        assert customer is not None
+        if not await self._pin(call, card):
+            return
+        flows: list[str] = []
+        while True:
+            m = await run_menu(call, self.main_menu)
+            if m.kind == "agent":
+                self.c.bump(self.c.menu_choices, "main:agent")
+                flows.append("agent")
+                call.tag("flow", "+".join(flows))
+                res = await call.transfer("agents")
+                self.c.bump(self.c.flows, "agent" if res.ok else "agent-failed")
+                await call.hangup()
+                return
+            if m.kind == "end" or m.value == "end":
+                self.c.bump(self.c.menu_choices, "main:end")
+                break
+            self.c.bump(self.c.menu_choices, f"main:{m.value}")
+            flows.append(m.value)
+            call.tag("flow", "+".join(flows))
+            if m.value == "balance":
+                await call.play("balance_is")
+                await call.say_money(_yuan(self.bank.balance(customer[0])))
+                self.c.bump(self.c.flows, "balance")
+            elif m.value == "transfer":
+                await self._transfer(call, customer[0])
+            elif m.value == "card_loss":
+                r = await call.get_digits(1, "", first_digit_timeout=6.0, prompt="loss_confirm")
+                if r.digits == "1":
+                    self.bank.block(card)
+                    await call.play("card_blocked")
+                    self.c.bump(self.c.flows, "card-loss")
+                else:
+                    self.c.bump(self.c.flows, "card-loss-back")
+        await call.play("goodbye", barge_in=False)
+        await call.hangup()
+
+    async def _card(self, call: IvrCall) -> str | None:
+        for _ in range(3):
+            r = await call.get_digits(
+                12, "#", first_digit_timeout=8.0, inter_digit_timeout=4.0, prompt="enter_card"
+            )
+            if r.reason == Term.HANGUP:
+                raise Hangup(call.id)
+            number = str(r.digits)
+            if self.bank.card(number) is not None:
+                return number
+            await call.play("unknown_card")
+        await call.play("goodbye", barge_in=False)
+        await call.hangup()
+        return None
+
+    async def _pin(self, call: IvrCall, card: str) -> bool:
+        for _ in range(3):
+            r = await call.get_digits(
+                4, "#", first_digit_timeout=8.0, inter_digit_timeout=4.0, secret=True, prompt="enter_pin"
+            )
+            if r.reason == Term.HANGUP:
+                raise Hangup(call.id)
+            assert isinstance(r.digits, SecretDigits)
+            self.c.pin_entries += 1
+            outcome = self.bank.verify(card, r.digits)
+            call.tag("pin", outcome)
+            if outcome == "ok":
+                self.c.pin_verified += 1
+                return True
+            if outcome == "locked":
+                self.c.lockouts += 1
+                self.c.bump(self.c.flows, "lockout")
+                await call.play("locked", barge_in=False)
+                await call.hangup()
+                return False
+            self.c.pin_wrong += 1
+            await call.play("pin_wrong")
+        return False
+
+    async def _transfer(self, call: IvrCall, customer: int) -> None:
+        r = await call.get_digits(7, "#", first_digit_timeout=8.0, prompt="transfer_amount")
+        if r.reason == Term.HANGUP:
+            raise Hangup(call.id)
+        amount = str(r.digits)
+        if not amount.isdigit() or int(amount) == 0:
+            await call.play("transfer_cancelled")
+            self.c.bump(self.c.flows, "transfer-cancelled")
+            return
+        fen = int(amount) * 100
+        await call.play("transfer_confirm_a")
+        await call.say_money(_yuan(fen))
+        ok = await call.get_digits(1, "", first_digit_timeout=6.0, prompt="transfer_confirm_b")
+        if ok.digits != "1":
+            await call.play("transfer_cancelled")
+            self.c.bump(self.c.flows, "transfer-cancelled")
+            return
+        if not self.bank.move(customer, fen, time.time()):
+            await call.play("insufficient")
+            self.c.bump(self.c.flows, "transfer-insufficient")
+            return
+        await call.play("transfer_done")
+        await call.say_money(_yuan(self.bank.balance(customer)))
+        self.c.bump(self.c.flows, "transfer")
+
+
+# -- simulated callers -------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    digits: str
+    secret: bool = False
+    barge: bool = False
+
+
+@dataclass
+class Caller:
+    """One simulated customer: rings at `arrival_ms`, then keys the plan's steps as the IVR asks."""
+
+    n: int
+    arrival_ms: int
+    plan: list[Step]
+    hangup_after: int | None  # hang up early after this many steps
+    state: str = "waiting"  # waiting, ringing, connected, done
+    channo: int = 0
+    step: int = 0
+    heard_ms: int = 0
+    quiet_ms: int = 0
+    busy_until: int = 0
+    think_ms: int = 1000
+    keyed: list[str] = field(default_factory=list)
+    call_id: str = ""
+    rang_at: int = 0
+
+
+class CallerSim:
+    """The far ends' people, as a tick hook: they ring, listen to our tx, key, hang up. They look
+    every EVERY ms (people do not react within a millisecond anyway)."""
+
+    SPEAKING = 400  # |sample| above this in a tick: the IVR is speaking
+    EVERY = 4  # ms between looks
+    COOLDOWN_MS = 2000  # a line is reused this long after its call ended
+    RING_GIVE_UP_MS = 20_000  # an unanswered caller hangs up
+
+    def __init__(self, callers: list[Caller], ports: list[int], rng: np.random.Generator) -> None:
+        self.waiting = sorted(callers, key=lambda c: c.arrival_ms)
+        self.callers = callers
+        self.free: list[tuple[int, int]] = [(0, p) for p in ports]  # (free from ms, channo)
+        self.active: dict[int, Caller] = {}
+        self.rng = rng
+        self.done = 0
+        self.abandoned = 0
+        self.max_concurrent = 0
+        self._lines: dict[int, tuple[object, object, int, int]] = {}
+
+    def finished(self) -> bool:
+        return self.done == len(self.callers)
+
+    def _line(self, b: object, channo: int) -> tuple[object, object, int, int]:
+        v = self._lines.get(channo)
+        if v is None:
+            ch = b.channel(channo)  # type: ignore[attr-defined]
+            v = (ch, b.far_ends[ch.span], ch.index, ch.chanpos)  # type: ignore[attr-defined]
+            self._lines[channo] = v
+        return v
+
+    def __call__(self, runner: IvrRunner) -> None:
+        now = runner.ms
+        if now % self.EVERY:
+            return
+        b = runner.board
+        while self.waiting and self.waiting[0].arrival_ms <= now and self.free and self.free[0][0] <= now:
+            c = self.waiting.pop(0)
+            c.channo = self.free.pop(0)[1]
+            _, fe, _, pos = self._line(b, c.channo)
+            fe.ring(pos)  # type: ignore[attr-defined]
+            c.state = "ringing"
+            c.rang_at = now
+            self.active[c.channo] = c
+        self.max_concurrent = max(self.max_concurrent, len(self.active))
+        if not self.active:
+            return
+        rows = [self._line(b, ch)[2] for ch in self.active]
+        loud = (np.abs(b.tx[rows]).max(axis=1) > self.SPEAKING).tolist()
+        step = self.EVERY
+        for (channo, c), speaking in zip(list(self.active.items()), loud, strict=True):
+            ch, fe, _, pos = self._line(b, channo)
+            call = runner.calls.get(channo)
+            if c.state == "ringing":
+                if ch.offhook:  # type: ignore[attr-defined]
+                    c.state = "connected"
+                    c.call_id = call.id if call else ""
+                elif now - c.rang_at > self.RING_GIVE_UP_MS:
+                    fe.stop_ring(pos)  # type: ignore[attr-defined]
+                    self.abandoned += 1
+                    self._end(c, now)
+                continue
+            if not ch.offhook or call is None or call.released:  # type: ignore[attr-defined]
+                self._end(c, now)  # the IVR hung up on us
+                continue
+            if now < c.busy_until:
+                continue
+            if speaking:
+                c.heard_ms += step
+                c.quiet_ms = 0
+            else:
+                c.quiet_ms += step
+            if c.hangup_after is not None and c.step >= c.hangup_after and c.heard_ms > 500:
+                fe.disconnect(pos)  # type: ignore[attr-defined]
+                c.hangup_after = None
+                c.step = len(c.plan)
+                continue
+            if c.step >= len(c.plan):
+                continue
+            st = c.plan[c.step]
+            barge = st.barge and speaking and c.heard_ms >= 900
+            if barge or (c.heard_ms > 0 and c.quiet_ms >= c.think_ms):
+                x = human_dtmf(
+                    st.digits, self.rng, on_ms=(70.0, 120.0), gap_ms=(90.0, 300.0), level_dbm0=(-14.0, -5.0)
+                )
+                fe.play(pos, x)  # type: ignore[attr-defined]
+                c.busy_until = now + x.size // 8 + 50
+                if not st.secret:
+                    c.keyed.append(st.digits)
+                c.step += 1
+                c.heard_ms = 0
+                c.quiet_ms = 0
+                c.think_ms = int(self.rng.uniform(700, 1400))
+
+    def _end(self, c: Caller, now: int) -> None:
+        c.state = "done"
+        self.active.pop(c.channo, None)
+        self.free.append((now + self.COOLDOWN_MS, c.channo))
+        self.free.sort()
+        self.done += 1
+
+
+def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -> list[Caller]:
+    """Callers with plans: language, card, PIN (sometimes wrong first), services, end."""
+    cards = list(bank.pins)
+    out: list[Caller] = []
+    for i in range(n):
+        card = cards[i % len(cards)]
+        pin = bank.pins[card]
+        plan: list[Step] = []
+        if rng.random() < 0.1:
+            plan.append(Step("4"))  # a wrong key at the language menu
+        plan.append(Step("1" if i % 2 == 0 else "2", barge=rng.random() < 0.3))
+        plan.append(Step(card + "#", barge=rng.random() < 0.2))
+        r = rng.random()
+        if r < 0.05:  # forgot the PIN: three wrong ones, locked out
+            for _ in range(3):
+                plan.append(Step(_wrong(pin, rng), secret=True))
+            out.append(Caller(i, int(rng.uniform(0, spread_ms)), plan, None))
+            continue
+        if r < 0.25:
+            plan.append(Step(_wrong(pin, rng), secret=True))
+        plan.append(Step(pin, secret=True))
+        for _ in range(int(rng.integers(1, 3))):
+            s = rng.random()
+            if s < 0.35:
+                plan.append(Step("1", barge=rng.random() < 0.3))
+            elif s < 0.6:
+                amount = "".join(rng.choice(list("12345"), int(rng.integers(1, 4))))
+                plan += [Step("2"), Step(amount + "#"), Step("1" if rng.random() < 0.8 else "2")]
+            elif s < 0.75:
+                plan += [Step("3"), Step("1")]
+            elif s < 0.85:
+                plan.append(Step("5"))  # invalid choice
+            else:
+                plan.append(Step("0"))  # an agent; the call ends with the agent
+                break
+        else:
+            plan.append(Step("9"))
+        hang = int(rng.integers(1, len(plan))) if rng.random() < 0.08 else None
+        out.append(Caller(i, int(rng.uniform(0, spread_ms)), plan, hang))
+    return out
+
+
+def _wrong(pin: str, rng: np.random.Generator) -> str:
+    while True:
+        w = "".join(rng.choice(list(PIN_DIGITS), 4))
+        if w != pin:
+            return w
+
+
+# -- the demo ---------------------------------------------------------------------------------------
+
+
+def _moh_samples(seconds: float = 8.0) -> np.ndarray:
+    """A soft arpeggio as the default hold music (a file can be given instead)."""
+    t = np.arange(int(seconds * 8000)) / 8000.0
+    notes = [261.6, 329.6, 392.0, 523.3]
+    f = np.array(notes)[(t * 4).astype(int) % 4]
+    env = 0.5 - 0.5 * np.cos(2 * np.pi * (t * 4 % 1))
+    return (3000 * env * np.sin(2 * np.pi * np.cumsum(f) / 8000)).astype(np.int16)
+
+
+def run_callcentre(
+    callers: int = 60,
+    ports: int = 24,
+    agents: int = 4,
+    seed: int = 1,
+    realtime: bool = False,
+    db: str | None = None,
+    record_dir: str | None = None,
+    moh_file: str | None = None,
+    quiet: bool = False,
+    report: dict[str, object] | None = None,
+) -> int:
+    """Run the phone bank; print the summary; 0 if digit accuracy is 100 % and no script failed."""
+    t_wall = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    work = Path(tempfile.mkdtemp(prefix="ccboard-bank-"))
+    db_path = Path(db) if db else work / "bank.db"
+    t_p = time.perf_counter()
+    prompts = {lang: build_prompt_set(lang, PHRASES[lang]) for lang in ("en", "cmn")}
+    prompt_s = time.perf_counter() - t_p
+    bank = Bank(db_path, max(8, callers // 2), rng)
+    store = open_store(f"sqlite:///{db_path.with_suffix('.cdr.db')}")
+    board = open_board(f"sim://?e1=0&fxo={ports}&fxs={agents}&zone=cn&seed={seed}")
+    fxo = [c.channo for c in board.channels if c.signalling.is_fxo_port]
+    fxs = [c.channo for c in board.channels if c.signalling.is_fxs_port]
+    counters = Counters()
+    moh = MusicOnHold.from_file(moh_file) if moh_file else MusicOnHold(_moh_samples())
+    ref: list[IvrRunner] = []
+    pool = AgentPool(ref, fxs, moh, (4.0, 10.0), rng)
+    people = make_callers(callers, bank, rng, spread_ms=max(1000, callers * 1500 * 24 // max(1, ports)))
+    sim = CallerSim(people, fxo, rng)
+    cfg = RunnerConfig(script_deadline=300.0, record_calls=Path(record_dir) if record_dir else None)
+    runner = IvrRunner(
+        board,
+        BankIvr(bank, counters, prompts),
+        prompts,
+        inbound=fxo,
+        clock="real" if realtime else "virtual",
+        config=cfg,
+        transfer_hook=pool,
+        store=store,
+        tick_hooks=[sim],
+    )
+    ref.append(runner)
+    print(
+        f"ccboard demo (callcentre): {callers} callers on {ports} analog FXO lines, "
+        f"{agents} agents on FXS ports, {'real' if realtime else 'virtual'} time, seed {seed}"
+    )
+    print(f"  prompts: {sum(len(p) for p in prompts.values())} (en, cmn) ready in {prompt_s:.1f} s")
+
+    last_print = [0]
+
+    def progress(r: IvrRunner) -> None:
+        if quiet or r.ms - last_print[0] < 10_000:
+            return
+        last_print[0] = r.ms
+        print(
+            f"  t={r.ms / 1000:6.0f} s  live {len(r.calls):3d}  done {sim.done:4d}/{len(people)}  "
+            f"PINs ok {counters.pin_verified:4d}  flows {sum(counters.flows.values()):4d}",
+            flush=True,
+        )
+
+    runner.tick_hooks.append(progress)
+    limit_ms = 3_600_000
+    stats = asyncio.run(runner.run(until_ms=limit_ms, stop=lambda: sim.finished() and not runner.calls))
+    wall = time.perf_counter() - t_wall
+
+    # digit accuracy: what each caller keyed (non-secret) vs what its call received
+    calls_by_id = {c.id: c for c in runner.finished}
+    keyed = received = right = matched_calls = 0
+    mismatches: list[str] = []
+    for c in people:
+        call = calls_by_id.get(c.call_id)
+        got = list(call.received) if call else []
+        keyed += sum(len(k) for k in c.keyed)
+        received += sum(len(g) for g in got)
+        right += sum(len(k) for k, g in zip(c.keyed, got, strict=False) if k == g)
+        if c.keyed == got:
+            matched_calls += 1
+        else:
+            mismatches.append(f"caller {c.n} ({c.call_id}): keyed {c.keyed} received {got}")
+    accuracy = 100.0 if keyed == 0 else 100.0 * right / keyed
+    ticks = np.array(stats.tick_ns, np.float64) / 1000.0
+    cdrs = store.count("cdr")
+    print("summary")
+    print(
+        f"  calls {stats.calls}  completed {stats.completed}  caller hung up {stats.hangups}  "
+        f"script failures {stats.failed + stats.deadline}"
+    )
+    print("  flows: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.flows.items())))
+    print("  menu choices: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.menu_choices.items())))
+    print(
+        f"  PIN entries {counters.pin_entries}: verified {counters.pin_verified}, "
+        f"wrong {counters.pin_wrong}, lockouts {counters.lockouts}"
+    )
+    wait_s = float(np.median(pool.waits_ms)) / 1000 if pool.waits_ms else 0.0
+    print(f"  agents: {pool.handled} calls, wait for an agent median {wait_s:.1f} s")
+    print(
+        f"  digit accuracy: keyed {keyed} digits, received {received}; "
+        f"calls matching {matched_calls}/{len(people)} -> "
+        f"{'100 %' if not mismatches else f'{accuracy:.2f} %'}"
+    )
+    for m in mismatches[:5]:
+        print(f"    {m}")
+    print(
+        f"  timing: {runner.ms / 1000:.0f} s of board time in {wall:.1f} s wall "
+        f"({runner.ms / 1000 / wall:.1f}x real time); tick work median {np.median(ticks):.0f} us, "
+        f"p99 {np.percentile(ticks, 99):.0f} us; "
+        f"max concurrent callers {sim.max_concurrent}; overruns {stats.overruns}"
+    )
+    print(f"  CDRs in {db_path.with_suffix('.cdr.db')}: {cdrs}; bank in {db_path}")
+    if report is not None:
+        report.update(bank=bank, runner=runner, counters=counters, sim=sim, callers=people, db=db_path)
+    store.close()
+    board.close()
+    ok = not mismatches and not (stats.failed or stats.deadline) and sim.finished()
+    return 0 if ok else 1
