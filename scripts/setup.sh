@@ -14,8 +14,10 @@ _apt=()
 _want_deb() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || _apt+=("$1")
 }
+# The demo speaks its prompts with espeak-ng (synthesised once, then cached).
+_want_deb espeak-ng
 if [ "$_mode" = test ]; then
-    for _p in libspandsp-dev espeak-ng sox lrzsz stm32flash postgresql libnet-smpp-perl; do _want_deb "$_p"; done
+    for _p in libspandsp-dev sox lrzsz stm32flash postgresql libnet-smpp-perl; do _want_deb "$_p"; done
     command -v make >/dev/null || _apt+=(make)
 fi
 command -v gcc >/dev/null || _apt+=(gcc)
