@@ -72,8 +72,12 @@ setup(
     + find_packages("firmware-tools", include=["ccfw", "ccfw.*"]),
     package_dir={"ccfw": "firmware-tools/ccfw"},
     # the DAHDI user ABI, compiled against Debian's dahdi/user.h (scripts/setup.sh installs dahdi-source)
-    # and Debian's libpri, linked statically with its clock reads wrapped so the caller owns time
-    cffi_modules=["ccboard/dahdi/_build.py:ffibuilder", "ccboard/signalling/_libpri_build.py:ffibuilder"],
+    # Debian's libpri, linked statically with its clock reads wrapped so the caller owns time;
+    cffi_modules=[
+        "ccboard/dahdi/_build.py:ffibuilder",
+        "ccboard/signalling/_libpri_build.py:ffibuilder",
+        "ccboard/dsp/_tonezone_build.py:ffibuilder",  # libtonezone: zone tones read, never retyped
+    ],
     libraries=[
         (
             "ccnative",

@@ -24,6 +24,7 @@ command -v gcc >/dev/null || _apt+=(gcc)
 # The DAHDI binding is compiled against the real dahdi/user.h (never retyped structs).
 _want_deb dahdi-source
 _want_deb libpri-dev  # ISDN PRI: built against Debian's libpri
+_want_deb libtonezone-dev  # the zones' tones, read from libtonezone
 _want_deb libpq5  # psycopg (the store's PostgreSQL backend) loads it at run time
 # Debian's own python3 ships without headers and venv; a pyenv/python.org build has both.
 "$_python" - <<'PY' || _apt+=(python3-dev)
