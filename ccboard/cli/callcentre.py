@@ -10,6 +10,12 @@ language menu (1 English / 2 中文), card number, PIN (secret, lockout after th
 then the main menu: 1 balance (said with say_money), 2 transfer between own accounts (amount,
 read-back, 1 to confirm), 3 card loss report (1 to confirm), 0 an agent, 9 end the call.
 
+"0" goes to the queue layer (ccboard.queue.engine): the ACD rings the agents' FXS phones, waiting
+callers hear music on hold with their position and estimated wait, and are offered "1 keep
+waiting / 2 callback"; some key a number and keep their place, hang up, and are called back on a
+spare FXO line when their place reaches an agent. The summary prints the KPIs computed from the
+ledger read back from the store.
+
 Simulated callers listen to the line: they key the next step once the IVR has spoken and gone
 quiet for a human think time, some barge in during a prompt, some key a wrong choice or a wrong
 PIN first, some hang up early. The summary compares what they keyed with what the IVR received
@@ -24,6 +30,7 @@ import logging
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -41,12 +48,17 @@ from ccboard.ivr import (
     RunnerConfig,
     SecretDigits,
     Term,
-    TransferResult,
     run_menu,
 )
 from ccboard.media.moh import MusicOnHold
 from ccboard.media.prompts import PromptSet
 from ccboard.media.tts import build_prompt_set
+from ccboard.queue import kpi
+from ccboard.queue.acd import Acd, QueueConfig
+from ccboard.queue.callback import CallbackCore
+from ccboard.queue.engine import PHRASES as QUEUE_PHRASES
+from ccboard.queue.engine import QueueEngine, SimAgents, queue_ledger
+from ccboard.queue.hook import QueueHook
 from ccboard.store import open_store
 
 log = logging.getLogger("ccboard.demo")
@@ -190,64 +202,6 @@ def _yuan(fen: int) -> Decimal:
     return Decimal(fen) / 100
 
 
-# -- the agents --------------------------------------------------------------------------------------
-
-
-class AgentPool:
-    """A built-in agent pool on the board's FXS ports (until the queue layer binds): the caller
-    hears music on hold until a phone is free, the phone rings, its agent answers, the legs are
-    bridged; the agent hangs up after a talk time."""
-
-    def __init__(
-        self,
-        runner_ref: list[IvrRunner],
-        ports: list[int],
-        moh: MusicOnHold,
-        talk_s: tuple[float, float],
-        rng: np.random.Generator,
-    ) -> None:
-        self.runner_ref = runner_ref
-        self.free = list(ports)
-        self.moh = moh
-        self.talk_s = talk_s
-        self.rng = rng
-        self.handled = 0
-        self.waits_ms: list[int] = []
-
-    async def transfer(self, call: IvrCall, target: str) -> TransferResult:
-        runner = self.runner_ref[0]
-        board = runner.board
-        call.tag("queue", target)
-        await call.play("hold", barge_in=False)
-        call.start_moh(self.moh)
-        t0 = runner.ms
-        while not self.free:
-            await call.sleep(0.25)
-        port = self.free.pop(0)
-        try:
-            ch = board.channel(port)
-            fe = board.far_ends[ch.span]  # type: ignore[attr-defined]
-            fe.answer_after(ch.chanpos, rings=1, delay_ms=int(self.rng.uniform(300, 1500)))
-            leg = await runner.dial("", channel=port, timeout=20.0, language=call.language)
-            self.waits_ms.append(runner.ms - t0)
-            call.stop_moh()
-            call.tag("agent", f"agent{port}")
-            call.tag("dstchannel", str(ch))
-            runner.bridge(call.channel, port)
-            self.handled += 1
-            talk = float(self.rng.uniform(*self.talk_s))
-            board.at(board.t / 8 + talk * 1000, fe.onhook, ch.chanpos)  # type: ignore[attr-defined]
-            while not (call.released or leg.released):
-                await call.sleep(0.1)
-            await runner.drop_outgoing(leg)
-            if not call.released:
-                await call.play("agent_bye", barge_in=False)
-            return TransferResult(True, "agent", f"agent{port}", port)
-        finally:
-            call.stop_moh()
-            self.free.append(port)
-
-
 # -- the IVR script ----------------------------------------------------------------------------------
 
 
@@ -324,7 +278,7 @@ class BankIvr:
                 flows.append("agent")
                 call.tag("flow", "+".join(flows))
                 res = await call.transfer("agents")
-                self.c.bump(self.c.flows, "agent" if res.ok else "agent-failed")
+                self.c.bump(self.c.flows, res.detail if res.ok else "agent-failed")
                 await call.hangup()
                 return
             if m.kind == "end" or m.value == "end":
@@ -423,6 +377,7 @@ class Step:
     digits: str
     secret: bool = False
     barge: bool = False
+    menu: bool = False  # a key for the queue's callback menu: only while that menu is open
 
 
 @dataclass
@@ -454,7 +409,14 @@ class CallerSim:
     COOLDOWN_MS = 2000  # a line is reused this long after its call ended
     RING_GIVE_UP_MS = 20_000  # an unanswered caller hangs up
 
-    def __init__(self, callers: list[Caller], ports: list[int], rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        callers: list[Caller],
+        ports: list[int],
+        rng: np.random.Generator,
+        menu_open: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.menu_open = menu_open
         self.waiting = sorted(callers, key=lambda c: c.arrival_ms)
         self.callers = callers
         self.free: list[tuple[int, int]] = [(0, p) for p in ports]  # (free from ms, channo)
@@ -525,6 +487,8 @@ class CallerSim:
             if c.step >= len(c.plan):
                 continue
             st = c.plan[c.step]
+            if st.menu and (self.menu_open is None or not self.menu_open(call.id)):
+                continue
             barge = st.barge and speaking and c.heard_ms >= 900
             if barge or (c.heard_ms > 0 and c.quiet_ms >= c.think_ms):
                 x = human_dtmf(
@@ -570,17 +534,20 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
         plan.append(Step(pin, secret=True))
         for _ in range(int(rng.integers(1, 3))):
             s = rng.random()
-            if s < 0.35:
+            if s < 0.3:
                 plan.append(Step("1", barge=rng.random() < 0.3))
-            elif s < 0.6:
+            elif s < 0.5:
                 amount = "".join(rng.choice(list("12345"), int(rng.integers(1, 4))))
                 plan += [Step("2"), Step(amount + "#"), Step("1" if rng.random() < 0.8 else "2")]
-            elif s < 0.75:
+            elif s < 0.62:
                 plan += [Step("3"), Step("1")]
-            elif s < 0.85:
+            elif s < 0.7:
                 plan.append(Step("5"))  # invalid choice
             else:
                 plan.append(Step("0"))  # an agent; the call ends with the agent
+                if rng.random() < 0.4:  # offered a callback: 2, a number, 1 it is right, 1 keep my place
+                    number = "".join(rng.choice(list("0123459"), 8))  # no PIN digits (see above)
+                    plan += [Step(k, menu=True) for k in ("2", number + "#", "1", "1")]
                 break
         else:
             plan.append(Step("9"))
@@ -597,6 +564,16 @@ def _wrong(pin: str, rng: np.random.Generator) -> str:
 
 
 # -- the demo ---------------------------------------------------------------------------------------
+
+
+EPOCH = 1_700_040_000.0  # board time 0 is 2023-11-15 09:20 UTC (callback hours; no 6-8 runs: see test_secure)
+CALLBACK_LINES = 2  # FXO lines kept free of inbound calls to dial callbacks out
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return "-"
+    return f"{100 * v:.1f} %" if unit == "%" else f"{v:.1f} {unit}"
 
 
 def _moh_samples(seconds: float = 8.0) -> np.ndarray:
@@ -626,19 +603,41 @@ def run_callcentre(
     work = Path(tempfile.mkdtemp(prefix="ccboard-bank-"))
     db_path = Path(db) if db else work / "bank.db"
     t_p = time.perf_counter()
-    prompts = {lang: build_prompt_set(lang, PHRASES[lang]) for lang in ("en", "cmn")}
+    prompts = {
+        lang: build_prompt_set(lang, {**PHRASES[lang], **QUEUE_PHRASES[lang]}) for lang in ("en", "cmn")
+    }
     prompt_s = time.perf_counter() - t_p
     bank = Bank(db_path, max(8, callers // 2), rng)
     store = open_store(f"sqlite:///{db_path.with_suffix('.cdr.db')}")
-    board = open_board(f"sim://?e1=0&fxo={ports}&fxs={agents}&zone=cn&seed={seed}")
+    board = open_board(f"sim://?e1=0&fxo={ports + CALLBACK_LINES}&fxs={agents}&zone=cn&seed={seed}")
     fxo = [c.channo for c in board.channels if c.signalling.is_fxo_port]
+    fxo, spare = fxo[:ports], fxo[ports:]  # the spare lines dial callbacks out
     fxs = [c.channo for c in board.channels if c.signalling.is_fxs_port]
     counters = Counters()
     moh = MusicOnHold.from_file(moh_file) if moh_file else MusicOnHold(_moh_samples())
-    ref: list[IvrRunner] = []
-    pool = AgentPool(ref, fxs, moh, (4.0, 10.0), rng)
+    queue = QueueConfig(
+        "agents",
+        strategy="leastrecent",
+        ring_timeout=15.0,
+        retry=2.0,
+        wrapup=2.0,
+        announce_frequency=15.0,
+        announce_holdtime="yes",
+        default_aht=8.0,
+    )
+    engine = QueueEngine(
+        store,
+        Acd([queue]),
+        {f"agent{port}": port for port in fxs},
+        callbacks=CallbackCore(),
+        moh=moh,
+        epoch=EPOCH,
+        lines=lambda: spare.pop(0) if spare else None,
+        release_line=spare.append,
+        people=SimAgents(board, rng, answer_ms=(300.0, 1500.0), talk_s=(40.0, 90.0)),
+    )
     people = make_callers(callers, bank, rng, spread_ms=max(1000, callers * 1500 * 24 // max(1, ports)))
-    sim = CallerSim(people, fxo, rng)
+    sim = CallerSim(people, fxo, rng, menu_open=lambda cid: cid in engine.callbacks_open())
     cfg = RunnerConfig(script_deadline=300.0, record_calls=Path(record_dir) if record_dir else None)
     runner = IvrRunner(
         board,
@@ -647,11 +646,11 @@ def run_callcentre(
         inbound=fxo,
         clock="real" if realtime else "virtual",
         config=cfg,
-        transfer_hook=pool,
+        transfer_hook=QueueHook(engine),
         store=store,
         tick_hooks=[sim],
     )
-    ref.append(runner)
+    engine.bind(runner, ["agents"])
     print(
         f"ccboard demo (callcentre): {callers} callers on {ports} analog FXO lines, "
         f"{agents} agents on FXS ports, {'real' if realtime else 'virtual'} time, seed {seed}"
@@ -672,7 +671,9 @@ def run_callcentre(
 
     runner.tick_hooks.append(progress)
     limit_ms = 3_600_000
-    stats = asyncio.run(runner.run(until_ms=limit_ms, stop=lambda: sim.finished() and not runner.calls))
+    stats = asyncio.run(
+        runner.run(until_ms=limit_ms, stop=lambda: sim.finished() and not runner.calls and engine.idle())
+    )
     wall = time.perf_counter() - t_wall
 
     # digit accuracy: what each caller keyed (non-secret) vs what its call received
@@ -703,8 +704,23 @@ def run_callcentre(
         f"  PIN entries {counters.pin_entries}: verified {counters.pin_verified}, "
         f"wrong {counters.pin_wrong}, lockouts {counters.lockouts}"
     )
-    wait_s = float(np.median(pool.waits_ms)) / 1000 if pool.waits_ms else 0.0
-    print(f"  agents: {pool.handled} calls, wait for an agent median {wait_s:.1f} s")
+    ledger = queue_ledger(store)
+    k = kpi.compute(ledger, queue="agents")
+    counts = store.event_counts(queue="agents")
+    print(
+        f"  queue (KPIs from the ledger, {len(ledger)} rows): offered {k.offered}, answered {k.answered}, "
+        f"abandoned {k.abandoned} (short {k.short_abandoned}), ASA {_fmt(k.asa, 's')}, "
+        f"SL(20 s) {_fmt(k.sl, '%')}, SL2 {_fmt(k.sl2, '%')}, AHT {_fmt(k.aht, 's')}, "
+        f"occupancy {_fmt(k.occupancy, '%')}"
+    )
+    print(
+        f"  callbacks: requested {counts.get('CALLBACKREQUEST', 0)}, "
+        f"dialled {counts.get('CALLBACKATTEMPT', 0)}, answered "
+        f"{sum(1 for e in ledger if e.EVENT == 'CALLBACKRESULT' and e.data()[0] == 'answered')}; "
+        f"promises kept {k.callback_kept}/{k.callback_requests_due} due"
+    )
+    for err in engine.errors[:5]:
+        print(f"    queue engine: {err}")
     print(
         f"  digit accuracy: keyed {keyed} digits, received {received}; "
         f"calls matching {matched_calls}/{len(people)} -> "
@@ -723,5 +739,5 @@ def run_callcentre(
         report.update(bank=bank, runner=runner, counters=counters, sim=sim, callers=people, db=db_path)
     store.close()
     board.close()
-    ok = not mismatches and not (stats.failed or stats.deadline) and sim.finished()
+    ok = not mismatches and not (stats.failed or stats.deadline) and sim.finished() and not engine.errors
     return 0 if ok else 1
