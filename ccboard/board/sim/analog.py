@@ -66,10 +66,15 @@ class FxsPort:
         if not self.connected:
             return
         if self._break_at is not None:
-            if t - self._break_at >= FLASH_MIN_MS * MS:
-                self.events.append(HookFlash(t=t, channel=self.channo))
+            held = t - self._break_at
             self._break_at = None
-            return
+            if held < FLASH_MAX_MS * MS:
+                if held >= FLASH_MIN_MS * MS:
+                    self.events.append(HookFlash(t=t, channel=self.channo))
+                return
+            # on hook FLASH_MAX_MS or more, lifted in the tick that would have said so: a hang-up
+            self.reported_offhook = False
+            self.events.append(HookChanged(t=t, channel=self.channo, offhook=False))
         if not self.reported_offhook:
             self.reported_offhook = True
             self.ringing = False  # ring trip

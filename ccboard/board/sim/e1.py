@@ -86,6 +86,28 @@ def _ts0_table() -> npt.NDArray[np.uint8]:
 
 
 TS0_TABLE = _ts0_table()
+# the same table indexed [half, crc, a, e1, e2] (one gather instead of building the key)
+TS0_BY_BITS = TS0_TABLE.reshape(2, 17, 2, 2, 2, FRAMES)
+_EXPECT_KEY = (np.arange(17) * 8 + 3).astype(np.intp)  # key of (crc, no RAI, E bits 1 1)
+
+
+class _Crc4:
+    """crc4() for a fixed number of spans with preallocated work arrays (same result)."""
+
+    def __init__(self, spans: int) -> None:
+        self.anded = np.empty((4, spans, TIMESLOTS), np.uint64)
+        self.masks = np.ascontiguousarray(CRC4_MASKS[:, None, :])
+        self.folded = np.empty((4, spans), np.uint64)
+        self.bits = np.empty((4, spans), np.uint8)
+
+    def __call__(self, frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        words = frames.reshape(frames.shape[0], -1).view(np.uint64)
+        np.bitwise_and(words[None], self.masks, out=self.anded)
+        np.bitwise_xor.reduce(self.anded, axis=2, out=self.folded)
+        np.bitwise_count(self.folded, out=self.bits)
+        np.bitwise_and(self.bits, 1, out=self.bits)
+        out: npt.NDArray[np.uint8] = np.packbits(self.bits, axis=0, bitorder="little")[0]
+        return out
 
 
 class E1Framer:
@@ -108,6 +130,8 @@ class E1Framer:
         self._any_crc4 = bool(self.crc4.any())
         self._any_cas = bool(self.cas.any())
         self._all_cas = bool(self.cas.all())
+        self._all_crc4 = bool(self.crc4.all())
+        self._crc4 = _Crc4(spans)
 
     @property
     def tx_bits(self) -> npt.NDArray[np.uint8]:
@@ -132,8 +156,9 @@ class E1Framer:
     def build(self, frames: npt.NDArray[np.uint8]) -> None:
         """Write TS0/TS16 of this tick into frames (spans, 32, 8) around the payload already there."""
         half = self.half
-        key = (self.crc_prev * 2 + self.a_bit) * 4 + self.e_bits[:, 0] * 2 + self.e_bits[:, 1]
-        frames[:, 0, :] = TS0_TABLE[half][key]
+        e = self.e_bits
+        a = np.asarray(self.a_bit, bool).view(np.uint8)
+        frames[:, 0, :] = TS0_BY_BITS[half][self.crc_prev, a, e[:, 0], e[:, 1]]
         if self._any_cas:
             if self._ts16_dirty:
                 self._build_ts16()
@@ -142,8 +167,10 @@ class E1Framer:
             else:
                 frames[self.cas, 16, :] = self._ts16[half][self.cas]
         if self._any_crc4:
-            self.last_crc = crc4(frames)
-            self.crc_prev = np.where(self.crc4, self.last_crc, 16)
+            self.last_crc = self._crc4(frames)
+            self.crc_prev = (
+                self.last_crc.astype(np.intp) if self._all_crc4 else np.where(self.crc4, self.last_crc, 16)
+            )
         if self.ais.any():
             frames[self.ais] = 0xFF
         self.half ^= 1
@@ -206,13 +233,16 @@ class E1Deframer:
         ts0 = frames[:, 0, :]
         if self._steady:
             h0 = int(self._mf_half[0])
-            if np.array_equal(ts0, TS0_TABLE[h0][self._expect_key]):
+            if (ts0 == TS0_TABLE[h0][self._expect_key]).all():
                 # TS0 is exactly what an aligned, error-free line sends now: FAS and NFAS words,
                 # multiframe bits, C bits equal to our CRC-4 of the previous SMF, no RAI, no E-bit
                 # errors; every check below would pass, so only the state moves on.
                 self.e_out[:, 1 - h0] = 1
                 self._crc_prev = crc4(frames) if crc is None else crc
-                self._expect_key = np.where(self.crc4, self._crc_prev, 16) * 8 + 3
+                if self._all_crc4:
+                    self._expect_key = _EXPECT_KEY[self._crc_prev]
+                else:
+                    self._expect_key = np.where(self.crc4, self._crc_prev, 16) * 8 + 3
                 self._mf_half[:] = h0 ^ 1
                 if self._any_cas:
                     self._cas(frames)
@@ -357,7 +387,7 @@ class E1Deframer:
             and not self._unsettled
             and self.cas_aligned.all()
             and self.in_frame.all()
-            and np.array_equal(ts16, self._last16[h0])
+            and (ts16 == self._last16[h0]).all()
         ):
             # the same TS16 as a multiframe ago, all aligned and settled: nothing can change
             self._cas_half[:] = h0 ^ 1

@@ -33,6 +33,9 @@ GROUPS = 64  # rows are rendered in this many staggered groups
 CHUNK = 8 * GROUPS  # samples rendered per group visit (64 ms)
 SINE_0DBM0_PEAK = 22767.0
 NOISE_TABLE = 1 << 20
+# np.clip's ufunc without np.clip's Python wrapper (a few us per call at our sizes)
+clip_ufunc: np.ufunc = getattr(getattr(np, "_core", np).umath, "clip", None) or np.clip  # type: ignore[assignment]
+_F_MIN, _F_MAX = np.float32(-32768.0), np.float32(32767.0)
 
 # libtonezone zonedata (REFERENCE.md): list of (frequencies Hz, ms) steps, repeating; ms 0 = steady
 TONES: dict[str, dict[str, tuple[tuple[tuple[float, ...], int], ...]]] = {
@@ -149,18 +152,15 @@ def human_dtmf(
     uniformly from the ranges, the high tone within +-twist_db of it (a phone's twist stays
     within the receiver's 5 dB reverse / 9 dB normal limits); keyed by ccboard's DtmfGenerator."""
     gen = dtmf.DtmfGenerator()
+    n = len(digits)
+    # one draw for the whole string, in the order a per-digit loop would draw (on, gap, low, twist)
+    lo = np.array([on_ms[0], gap_ms[0], level_dbm0[0], -twist_db], np.float64)
+    hi = np.array([on_ms[1], gap_ms[1], level_dbm0[1], twist_db], np.float64)
+    draws = rng.uniform(np.tile(lo, n), np.tile(hi, n)).reshape(n, 4).tolist() if n else []
     total = 0
-    for d in digits:
-        on = int(rng.uniform(*on_ms))
-        off = int(rng.uniform(*gap_ms))
-        low = float(rng.uniform(*level_dbm0))
-        gen.put(
-            d,
-            on_ms=on,
-            off_ms=off,
-            level_low_dbm0=low,
-            level_high_dbm0=low + float(rng.uniform(-twist_db, twist_db)),
-        )
+    for d, (on_f, off_f, low, tw) in zip(digits, draws, strict=True):
+        on, off = int(on_f), int(off_f)
+        gen.put(d, on_ms=on, off_ms=off, level_low_dbm0=low, level_high_dbm0=low + tw)
         total += (on + off) * MS
     return gen.generate(total)
 
@@ -211,6 +211,9 @@ class Renderer:
         self.horizon = np.zeros(GROUPS, np.int64)
         self._tables: dict[float, npt.NDArray[np.int16]] = {}
         self._uniform: list[float | None] = [0.0] * GROUPS
+        self._unit_gain = True  # no loss on any row: clip * gain == clip
+        self._zero_chunk = np.zeros(CHUNK, np.float32)
+        self._clip_block: dict[tuple[int, ...], npt.NDArray[np.float32]] = {}
         self.tick = 0
         for g in range(GROUPS):
             self._render_group(g)
@@ -224,6 +227,7 @@ class Renderer:
     def set_loss(self, rows: list[int] | npt.NDArray[np.intp], db: float) -> None:
         """Line loss in dB on the far end's signal from the next chunk on."""
         self.gain[rows] = 10.0 ** (-db / 20.0)
+        self._unit_gain = bool((self.gain == 1.0).all())
 
     def add(self, row: int, src: Source, now: int) -> None:
         """Play src on row; any part inside the rendered window is mixed in now."""
@@ -256,6 +260,21 @@ class Renderer:
         self.ring[k, r, j] = x
 
     def _mix_now(self, row: int, a: int, x: npt.NDArray[np.float32]) -> None:
+        ticks = RING // 8
+        if a % 8 == 0 and x.size % 8 == 0 and x.size // 8 <= ticks:
+            # whole ticks (a source started by the board starts on a tick): at most two (k, 8)
+            # views of the row instead of a gather/scatter of every sample; the same arithmetic
+            m = x.size // 8
+            k0 = (a // 8) % ticks
+            first = min(m, ticks - k0)
+            x2 = x.reshape(m, 8)
+            for v, xs in (
+                (self.ring[k0 : k0 + first, row], x2[:first]),
+                (self.ring[: m - first, row], x2[first:]),
+            ):
+                if xs.size:
+                    v[...] = np.clip(v + np.rint(xs), -32768, 32767).astype(np.int16)
+            return
         k, r, j = self._cells(row, a, x.size)
         self.ring[k, r, j] = np.clip(self.ring[k, r, j] + np.rint(x), -32768, 32767).astype(np.int16)
 
@@ -275,7 +294,8 @@ class Renderer:
                 self.ring[k0 : k0 + ticks, r0:r1, :] = noise.transpose(1, 0, 2)
             else:
                 buf = self.noise[off : off + n].reshape(r1 - r0, CHUNK) * self.noise_rms[r0:r1, None]
-                for row in list(busy):
+                mixed = self._mix_clips(buf, r0, h)
+                for row in [r for r in busy if r not in mixed] if mixed else list(busy):
                     keep = []
                     x = buf[row - r0]
                     gain = self.gain[row]
@@ -289,9 +309,61 @@ class Renderer:
                     self.sources[row] = keep
                     if not keep:
                         busy.discard(row)
-                np.clip(buf, -32768, 32767, out=buf)
+                clip_ufunc(buf, _F_MIN, _F_MAX, out=buf)
                 self.ring[k0 : k0 + ticks, r0:r1, :] = buf.reshape(r1 - r0, ticks, 8).transpose(1, 0, 2)
         self.horizon[g] = h + CHUNK
+
+    def _mix_clips(self, buf: npt.NDArray[np.float32], r0: int, h: int) -> set[int]:
+        """Mix the rows of the group whose only source is a one-shot Clip (a keyed digit string,
+        the common case) into buf: the clips that cover the whole chunk as one block add (zeros on
+        the other rows, and x + 0 == x), the others row by row; drop the rows from busy when their
+        clip ends in this chunk. The float32 sums are the ones the per-row loop makes
+        (noise + clip * gain). Returns the rows it handled."""
+        busy = self.busy[int(self.group_of[r0])]
+        sources = self.sources
+        gain = self.gain
+        end_h = h + CHUNK
+        zero = self._zero_chunk
+        segs: list[npt.NDArray[np.float32]] = []
+        done: list[int] = []
+        handled: set[int] = set()
+        full = 0
+        for row in range(r0, r0 + buf.shape[0]):
+            srcs = sources[row] if row in busy else None
+            if not srcs or len(srcs) != 1:
+                segs.append(zero)
+                continue
+            src = srcs[0]
+            if src.__class__ is not Clip or src.loop:
+                segs.append(zero)
+                continue
+            handled.add(row)
+            s0, s1 = src.start, src.end
+            if s0 <= h and s1 >= end_h:
+                segs.append(src.samples[h - s0 : end_h - s0])
+                full += 1
+            else:
+                segs.append(zero)
+                lo = s0 if s0 > h else h
+                hi = s1 if s1 < end_h else end_h
+                if hi > lo:
+                    seg = src.samples[lo - s0 : hi - s0]
+                    g = gain[row]
+                    buf[row - r0, lo - h : hi - h] += seg if g == 1.0 else seg * g
+            if s1 <= end_h:
+                done.append(row)
+        for row in done:
+            sources[row] = []
+            busy.discard(row)
+        if full:
+            vals = self._clip_block.get(buf.shape)
+            if vals is None:
+                vals = self._clip_block[buf.shape] = np.empty(buf.shape, np.float32)
+            np.concatenate(segs, out=vals.reshape(-1))
+            if not self._unit_gain:
+                vals *= gain[r0 : r0 + buf.shape[0], None]
+            np.add(buf, vals, out=buf)
+        return handled
 
     def _noise16(self, rms: float) -> npt.NDArray[np.int16]:
         t = self._tables.get(rms)
