@@ -117,7 +117,7 @@ def _digits(side: dict[str, Any] | None) -> str:
     if not side:
         return ""
     if "digits_expected" in side:
-        mark = "" if side["digits_match"] else " ✗"
+        mark = {True: "", False: " ✗", None: " (not judged)"}[side.get("digits_match")]
         return f"{side['digits_found']}/{side['digits_expected']}{mark}"
     if "payload_efficiency" in side:
         return f"payload/wire {side['payload_efficiency']:.3f}"

@@ -38,8 +38,12 @@ def r2_workload() -> tuple[npt.NDArray[np.int16], list[int]]:
     return np.clip(np.rint(x), -32768, 32767).astype(np.int16), sent
 
 
-def _check(benchmark: Any, expected: int, found: int) -> None:
-    benchmark.extra_info.update(digits_expected=expected, digits_found=found, digits_match=found == expected)
+def _check(benchmark: Any, expected: int, found: int, *, exact: bool = True) -> None:
+    """Signals found against signals sent; exact=False where the workload's rotation cuts a few
+    signals at the wrap (the tick rows), so the count is recorded but not judged."""
+    benchmark.extra_info.update(digits_expected=expected, digits_found=found)
+    if exact:
+        benchmark.extra_info["digits_match"] = found == expected
 
 
 @pytest.mark.parametrize("impl", ["ours", "spandsp"])
@@ -51,14 +55,14 @@ def test_r2_mf_one_call(
     if impl == "ours":
         mf = import_ours("ccboard.dsp.mf")
         rx = mf.MfReceiver("r2_fwd")
-        record(benchmark, "ours", kernel, N)
+        record(benchmark, "ours", kernel, N, target=3.0)  # issue 4: >= 3x spandsp
         benchmark.pedantic(rx.process, args=(x,), rounds=60, iterations=1, warmup_rounds=1)
         ev = mf.MfReceiver("r2_fwd").process(x)
         found = [int(s) for s in ev["signal"][ev["kind"] == mf.ON]]
     else:
         peer = spandsp_mf.load()
         bank = peer.r2_bank(1, True)
-        record(benchmark, "spandsp", kernel, N)
+        record(benchmark, "spandsp", kernel, N, target=3.0)
         benchmark.pedantic(bank.bind(x.reshape(1, N), N), rounds=60, iterations=1, warmup_rounds=1)
         found = [c for c, _ in peer.r2_rx(True, x, N) if c]
     _check(benchmark, len(sent), len(found) if found == sent else -len(found))
@@ -86,7 +90,7 @@ def test_r2_mf_tick(benchmark: Any, r2_workload: tuple[npt.NDArray[np.int16], li
     src = _Ticks(x)
     rounds = N // TICK
     kernel = f"r2_mf_rx tick linear {TICK_CHANNELS}x{TICK}"
-    record(benchmark, impl, kernel, TICK_CHANNELS * TICK)
+    record(benchmark, impl, kernel, TICK_CHANNELS * TICK, target=3.0)
     if impl == "ours":
         mf = import_ours("ccboard.dsp.mf")
         bank = mf.MfReceiverBank(TICK_CHANNELS, "r2_fwd")
@@ -113,4 +117,4 @@ def test_r2_mf_tick(benchmark: Any, r2_workload: tuple[npt.NDArray[np.int16], li
         benchmark.pedantic(run, setup=setup2, rounds=rounds, iterations=1)
         found = sbank.count
     # a signal cut by the rotation's wrap may be lost or split on some channels: record, do not assert
-    _check(benchmark, TICK_CHANNELS * len(sent), found)
+    _check(benchmark, TICK_CHANNELS * len(sent), found, exact=False)

@@ -93,6 +93,6 @@ def test_pri_960_setups(benchmark: Any, direction: str) -> None:
         out.update(_round(direction))
 
     benchmark.pedantic(run, rounds=1, iterations=1)
-    record(benchmark, "ours", "signalling pri 960", CALLS, direction=direction, **out)
+    record(benchmark, "ours", "signalling pri 960", CALLS, per=CALLS, unit="call", direction=direction, **out)
     assert out["libpri_errors"] == 0
     assert out["virtual_s"] < GOAL_VIRTUAL_S
