@@ -183,6 +183,7 @@ class Stats:
     payload: int = 0
     sent: int = 0
     received: int = 0
+    resent: int = 0  # of `sent`: blocks sent again after a NAK or a timeout
     seconds: float = 0.0
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
@@ -230,6 +231,7 @@ def xmodem_send(
 
         end = _pump(link, tx, tx.start(time.monotonic()), finished)
         stats.sent += tx.bytes_sent
+        stats.resent += tx.bytes_resent
         stats.received += tx.bytes_received
         if isinstance(end, xmodem.Done):
             if progress is not None:

@@ -163,6 +163,7 @@ class XmodemSender:
         self.bytes_received = 0
         self.blocks_sent = 0
         self.retransmissions = 0
+        self.bytes_resent = 0  # of bytes_sent: blocks and EOTs sent again after a NAK or timeout
         self._block = b""
         self._block_len = 0
         self._errors = 0
@@ -278,9 +279,9 @@ class XmodemSender:
             )
         self.retransmissions += 1
         self._deadline = now + self.timers.ack
-        if self.state is State.WAIT_EOT_ACK:
-            return [self._send(bytes([EOT]))]
-        return [self._send(self._block)]
+        again = bytes([EOT]) if self.state is State.WAIT_EOT_ACK else self._block
+        self.bytes_resent += len(again)
+        return [self._send(again)]
 
     def _byte(self, b: int, now: float) -> list[Action]:
         if b == CAN:

@@ -127,6 +127,7 @@ def test_nak_storm_fails_with_nak_storm_error() -> None:
     assert isinstance(acts[-1], xmodem.Failed) and isinstance(acts[-1].error, NakStormError)
     assert acts[0] == xmodem.Send(xmodem.ABORT)
     assert "block 1" in str(acts[-1].error)
+    assert tx.bytes_resent == 3 * 133  # the three CRC blocks sent again; the abort is not a block
 
 
 def test_silent_receiver_is_no_answer() -> None:
