@@ -12,9 +12,13 @@ import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_amd as C
+from ccboard.dsp._bind cimport (
+    bank_stride, check_channel_count, check_channel_id, check_rc, event_buffer, frozen_empty, row_index,
+    state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_sample_rate
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/amd.h":
     pass
@@ -65,15 +69,11 @@ cdef object _event_dtype():
 
 
 EVENT_DTYPE = _event_dtype()
-_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
-_NO_EVENTS.flags.writeable = False
+_NO_EVENTS = frozen_empty(EVENT_DTYPE)
 
 
-cdef int _check(int rc, str op) except -1:
-    """Every native return code passes here; the exception keeps the code."""
-    if rc < 0:
-        raise DSPError(f"amd {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "amd", op)
 
 
 cdef C.cc_amd_config_t _config(dict kw) except *:
@@ -132,8 +132,7 @@ cdef class AnsweringMachineDetector:
         self._law_name = law
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_amd_config_t cfg = _config(settings)
         if C.cc_amd_init(&self._s, &cfg, channel) == NULL:
             raise DSPArgumentError("amd: settings refused by the native kernel")
@@ -156,8 +155,7 @@ cdef class AnsweringMachineDetector:
             x = check_array("x", x, self._dtype, 1)
         cdef size_t n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
         cdef size_t cap = C.cc_amd_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(<cnp.ndarray>x)
         cdef C.cc_amd_event_t *evp = <C.cc_amd_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -172,11 +170,7 @@ cdef class AnsweringMachineDetector:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, an AMD state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "an AMD state")
         if C.cc_amd_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved AMD state (magic, settings or position invalid)")
 
@@ -197,8 +191,7 @@ cdef class AnsweringMachineDetectorBank:
         self._ptrs = NULL
 
     def __init__(self, channels, law="linear", sample_rate=8000, **settings):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._dtype = LAW_DTYPES[law]
@@ -226,13 +219,10 @@ cdef class AnsweringMachineDetectorBank:
         if not fast_rows_ok(x, self._typenum, 2, False):
             x = check_array("x", x, self._dtype, 2)
         cdef cnp.ndarray a = <cnp.ndarray>x
-        if a.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t stride = bank_stride(a, self._n)
         cdef size_t n = a.shape[1]
-        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_amd_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(a)
         cdef C.cc_amd_event_t *evp = <C.cc_amd_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -246,9 +236,7 @@ cdef class AnsweringMachineDetectorBank:
             for c in range(self._n):
                 _check(C.cc_amd_reset(self._ptrs[c]), "reset")
         else:
-            if not isinstance(channel, int) or not 0 <= channel < <long long>self._n:
-                raise DSPArgumentError(f"channel: {channel!r} is not a row index 0..{self._n - 1}")
-            _check(C.cc_amd_reset(self._ptrs[<size_t>channel]), "reset")
+            _check(C.cc_amd_reset(self._ptrs[row_index(channel, self._n)]), "reset")
 
 
 def describe(event):

@@ -13,9 +13,12 @@ import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_callerid as C
+from ccboard.dsp._bind cimport (
+    bank_stride, check_channel_count, check_channel_id, check_rc, event_buffer, state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_out, check_sample_rate
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/callerid.h":
     pass
@@ -48,11 +51,8 @@ TIMINGS = {
 RING_GAP_AFTER_MS = 200
 
 
-cdef int _check(int rc, str op) except -1:
-    """Every native return code passes here; the exception keeps the code."""
-    if rc < 0:
-        raise DSPError(f"callerid {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "callerid", op)
 
 
 def _standard(standard):
@@ -290,8 +290,7 @@ cdef class CallerIdReceiver:
         self._law_name = law
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_cid_rx_config_t cfg = _rx_config(standard, min_level_dbm0, dtmf_timeout_ms)
         self._standard = standard
         if C.cc_cid_rx_init(&self._s, &cfg, channel) == NULL:
@@ -347,11 +346,7 @@ cdef class CallerIdReceiver:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, a receiver state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a receiver state")
         if C.cc_cid_rx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved caller-ID receiver state (magic, settings or position invalid)")
         self._standard = _STANDARD_NAMES[(<C.cc_cid_rx_config_t *>(<char *>&self._s + 8)).standard]
@@ -375,8 +370,7 @@ cdef class CallerIdReceiverBank:
 
     def __init__(self, channels, standard="bell202", law="linear", sample_rate=8000, *,
                  min_level_dbm0=-45.0, dtmf_timeout_ms=1000):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._law_name = law
@@ -405,13 +399,10 @@ cdef class CallerIdReceiverBank:
         if not fast_rows_ok(x, self._typenum, 2, False):
             x = check_array("x", x, self._dtype, 2)
         cdef cnp.ndarray a = <cnp.ndarray>x
-        if a.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t stride = bank_stride(a, self._n)
         cdef size_t n = a.shape[1]
-        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_cid_rx_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=MSG_DTYPE)
+        self._ev = event_buffer(self._ev, cap, MSG_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(a)
         cdef C.cc_cid_msg_t *evp = <C.cc_cid_msg_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc

@@ -13,12 +13,15 @@ import numpy as np
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_cpa as C
 from ccboard.dsp cimport c_tone as T
+from ccboard.dsp._bind cimport (
+    bank_stride, check_channel_count, check_channel_id, check_rc, event_buffer, frozen_empty, row_index, state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_sample_rate
 from ccboard.dsp.tone cimport fill_segments
 from ccboard.dsp.tone import segments_of
 from ccboard.dsp.tonezone import zone as _zone
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/cpa.h":
     pass
@@ -49,14 +52,11 @@ cdef object _event_dtype():
 
 
 EVENT_DTYPE = _event_dtype()
-_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
-_NO_EVENTS.flags.writeable = False
+_NO_EVENTS = frozen_empty(EVENT_DTYPE)
 
 
-cdef int _check(int rc, str op) except -1:
-    if rc < 0:
-        raise DSPError(f"cpa {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "cpa", op)
 
 
 cdef int _config(C.cc_cpa_config_t *cfg, zone, tones, min_level_dbm0, voice_level_dbm0, jitter_pct, dial_ms,
@@ -115,8 +115,7 @@ cdef class CallProgress:
         self._law = check_law(law)
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_cpa_config_t *cfg = <C.cc_cpa_config_t *>calloc(1, sizeof(C.cc_cpa_config_t))
         if cfg == NULL:
             raise MemoryError()
@@ -142,8 +141,7 @@ cdef class CallProgress:
             x = check_array("x", x, self._dtype, 1)
         cdef size_t n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
         cdef size_t cap = C.cc_cpa_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(<cnp.ndarray>x)
         cdef C.cc_cpa_event_t *evp = <C.cc_cpa_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -158,11 +156,7 @@ cdef class CallProgress:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, an analyser state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "an analyser state")
         if C.cc_cpa_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved call progress state")
 
@@ -185,8 +179,7 @@ cdef class CallProgressBank:
     def __init__(self, channels, zone="us", law="linear", sample_rate=8000, *, tones=None,
                  min_level_dbm0=-36.0, voice_level_dbm0=-42.0, jitter_pct=10.0, dial_ms=1000, voice_ms=300,
                  fax_ms=500, no_answer_ms=30000, learn=True):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._dtype = LAW_DTYPES[law]
@@ -222,13 +215,10 @@ cdef class CallProgressBank:
         if not fast_rows_ok(x, self._typenum, 2, False):
             x = check_array("x", x, self._dtype, 2)
         cdef cnp.ndarray a = <cnp.ndarray>x
-        if a.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t stride = bank_stride(a, self._n)
         cdef size_t n = a.shape[1]
-        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_cpa_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(a)
         cdef C.cc_cpa_event_t *evp = <C.cc_cpa_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -241,7 +231,5 @@ cdef class CallProgressBank:
         if channel is None:
             for c in range(self._n):
                 _check(C.cc_cpa_reset(self._ptrs[c]), "reset")
-        elif isinstance(channel, int) and 0 <= channel < <long long>self._n:
-            _check(C.cc_cpa_reset(self._ptrs[<size_t>channel]), "reset")
         else:
-            raise DSPArgumentError(f"channel: {channel!r} is not a row index 0..{self._n - 1}")
+            _check(C.cc_cpa_reset(self._ptrs[row_index(channel, self._n)]), "reset")

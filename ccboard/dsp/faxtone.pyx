@@ -11,9 +11,12 @@ import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_faxtone as C
+from ccboard.dsp._bind cimport (
+    bank_stride, check_channel_count, check_channel_id, check_rc, event_buffer, frozen_empty, state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_out, check_sample_rate
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/faxtone.h":
     pass
@@ -49,14 +52,11 @@ cdef object _event_dtype():
 
 
 EVENT_DTYPE = _event_dtype()
-_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
-_NO_EVENTS.flags.writeable = False
+_NO_EVENTS = frozen_empty(EVENT_DTYPE)
 
 
-cdef int _check(int rc, str op) except -1:
-    if rc < 0:
-        raise DSPError(f"faxtone {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "faxtone", op)
 
 
 cdef C.cc_faxtone_rx_config_t _config(min_level_dbm0, cng_tolerance_hz, ans_tolerance_hz, cng_min_ms,
@@ -96,8 +96,7 @@ cdef class FaxToneReceiver:
         self._law = check_law(law)
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_faxtone_rx_config_t cfg = _config(min_level_dbm0, cng_tolerance_hz, ans_tolerance_hz,
                                                     cng_min_ms, ans_min_ms, min_am_depth)
         if C.cc_faxtone_rx_init(&self._s, &cfg, channel) == NULL:
@@ -113,8 +112,7 @@ cdef class FaxToneReceiver:
             x = check_array("x", x, self._dtype, 1)
         cdef size_t n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
         cdef size_t cap = C.cc_faxtone_rx_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(<cnp.ndarray>x)
         cdef C.cc_faxtone_event_t *evp = <C.cc_faxtone_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -129,11 +127,7 @@ cdef class FaxToneReceiver:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, a receiver state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a receiver state")
         if C.cc_faxtone_rx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved fax tone receiver state")
 
@@ -156,8 +150,7 @@ cdef class FaxToneReceiverBank:
     def __init__(self, channels, law="linear", sample_rate=8000, *, min_level_dbm0=-46.0,
                  cng_tolerance_hz=38.0, ans_tolerance_hz=15.0, cng_min_ms=400, ans_min_ms=400,
                  min_am_depth=0.1):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._dtype = LAW_DTYPES[law]
@@ -186,13 +179,10 @@ cdef class FaxToneReceiverBank:
         if not fast_rows_ok(x, self._typenum, 2, False):
             x = check_array("x", x, self._dtype, 2)
         cdef cnp.ndarray a = <cnp.ndarray>x
-        if a.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t stride = bank_stride(a, self._n)
         cdef size_t n = a.shape[1]
-        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_faxtone_rx_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(a)
         cdef C.cc_faxtone_event_t *evp = <C.cc_faxtone_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc

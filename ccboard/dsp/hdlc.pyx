@@ -15,6 +15,9 @@ import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_hdlc as C
+from ccboard.dsp._bind cimport (
+    check_channel_count, check_channel_id, check_channel_ids, check_rc, row_index, state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import check_array, check_out
 from ccboard.errors import DSPArgumentError, DSPError
@@ -48,11 +51,8 @@ HdlcRxStats = namedtuple("HdlcRxStats", ["good", "bad_fcs", "aborts", "too_long"
 HdlcTxStats = namedtuple("HdlcTxStats", ["frames", "aborts", "underruns", "octets"])
 
 
-cdef int _check(int rc, str op) except -1:
-    """Every native return code passes here; the exception keeps the code."""
-    if rc < 0:
-        raise DSPError(f"hdlc {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "hdlc", op)
 
 
 cdef C.cc_hdlc_rx_config_t _rx_config(min_len, max_len, report_bad) except *:
@@ -102,15 +102,6 @@ cdef object _tx_stats(const C.cc_hdlc_tx_t *s):
     return HdlcTxStats(st.frames, st.aborts, st.underruns, st.octets)
 
 
-cdef const unsigned char[::1] _state_bytes(state, size_t size, str what) except *:
-    if not isinstance(state, (bytes, bytearray, memoryview)):
-        raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-    cdef const unsigned char[::1] view = bytes(state)
-    if <size_t>view.shape[0] != size:
-        raise DSPArgumentError(f"state: {view.shape[0]} bytes, {what} state has {size}")
-    return view
-
-
 cdef class HdlcReceiver:
     """One D-channel's receiver; the C state is embedded in the object."""
 
@@ -119,8 +110,7 @@ cdef class HdlcReceiver:
     cdef object _data
 
     def __init__(self, channel=0, *, min_len=C.CC_HDLC_Q921_MIN, max_len=C.CC_HDLC_Q921_MAX, report_bad=True):
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_hdlc_rx_config_t cfg = _rx_config(min_len, max_len, report_bad)
         if C.cc_hdlc_rx_init(&self._s, &cfg, channel) == NULL:
             raise DSPArgumentError("hdlc receiver: settings refused by the native kernel")
@@ -178,7 +168,7 @@ cdef class HdlcReceiver:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        cdef const unsigned char[::1] view = _state_bytes(state, sizeof(self._s), "a receiver")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a receiver state")
         if C.cc_hdlc_rx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved HDLC receiver state (magic, settings or position invalid)")
         self._room(64 * 8)
@@ -208,13 +198,8 @@ cdef class HdlcReceiverBank:
 
     def __init__(self, channels, *, channel_ids=None, min_len=C.CC_HDLC_Q921_MIN, max_len=C.CC_HDLC_Q921_MAX,
                  report_bad=True):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
-        ids = np.arange(channels, dtype=np.int64) if channel_ids is None else np.asarray(channel_ids)
-        if ids.shape != (channels,) or ids.dtype.kind not in "iu":
-            raise DSPArgumentError(f"channel_ids: expected {channels} integers, got {ids.dtype} shape {ids.shape}")
-        if ids.min() < -2**31 or ids.max() >= 2**31:
-            raise DSPArgumentError("channel_ids: every id must fit int32")
+        check_channel_count(channels)
+        ids = check_channel_ids(channels, channel_ids)
         cdef C.cc_hdlc_rx_config_t cfg = _rx_config(min_len, max_len, report_bad)
         self._states = <C.cc_hdlc_rx_t *>calloc(channels, sizeof(C.cc_hdlc_rx_t))
         self._ptrs = <C.cc_hdlc_rx_t **>calloc(channels, sizeof(C.cc_hdlc_rx_t *))
@@ -263,13 +248,8 @@ cdef class HdlcReceiverBank:
             rc = C.cc_hdlc_rx_process_batch(self._ptrs, self._n, xp, stride, n, frp, maxfr, dp, maxd)
         return _frames(frp, _check(rc, "process_batch"), dp) if rc else []
 
-    cdef size_t _channel(self, channel) except? 0:
-        if not isinstance(channel, int) or not 0 <= channel < <long long>self._n:
-            raise DSPArgumentError(f"channel: {channel!r} is not a row index 0..{self._n - 1}")
-        return channel
-
     def stats(self, channel):
-        return _rx_stats(self._ptrs[self._channel(channel)])
+        return _rx_stats(self._ptrs[row_index(channel, self._n)])
 
     def reset(self, channel=None):
         cdef size_t c
@@ -277,7 +257,7 @@ cdef class HdlcReceiverBank:
             for c in range(self._n):
                 _check(C.cc_hdlc_rx_reset(self._ptrs[c]), "reset")
         else:
-            _check(C.cc_hdlc_rx_reset(self._ptrs[self._channel(channel)]), "reset")
+            _check(C.cc_hdlc_rx_reset(self._ptrs[row_index(channel, self._n)]), "reset")
 
 
 cdef int _put(C.cc_hdlc_tx_t *s, frame, more) except -1:
@@ -358,7 +338,7 @@ cdef class HdlcTransmitter:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        cdef const unsigned char[::1] view = _state_bytes(state, sizeof(self._s), "a transmitter")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a transmitter state")
         if C.cc_hdlc_tx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved HDLC transmitter state (magic, settings or queue invalid)")
 
@@ -384,8 +364,7 @@ cdef class HdlcTransmitterBank:
         self._ptrs = NULL
 
     def __init__(self, channels, *, min_flags=1, idle="flags", max_len=C.CC_HDLC_Q921_MAX):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         cdef C.cc_hdlc_tx_config_t cfg = _tx_config(min_flags, idle, max_len)
         self._states = <C.cc_hdlc_tx_t *>calloc(channels, sizeof(C.cc_hdlc_tx_t))
         self._ptrs = <C.cc_hdlc_tx_t **>calloc(channels, sizeof(C.cc_hdlc_tx_t *))
@@ -404,22 +383,17 @@ cdef class HdlcTransmitterBank:
     def channels(self):
         return self._n
 
-    cdef size_t _channel(self, channel) except? 0:
-        if not isinstance(channel, int) or not 0 <= channel < <long long>self._n:
-            raise DSPArgumentError(f"channel: {channel!r} is not a row index 0..{self._n - 1}")
-        return channel
-
     def put(self, channel, frame, *, more=False):
-        _put(self._ptrs[self._channel(channel)], frame, more)
+        _put(self._ptrs[row_index(channel, self._n)], frame, more)
 
     def abort(self, channel):
-        return _check(C.cc_hdlc_tx_abort(self._ptrs[self._channel(channel)]), "abort") == 1
+        return _check(C.cc_hdlc_tx_abort(self._ptrs[row_index(channel, self._n)]), "abort") == 1
 
     def pending(self, channel):
-        return C.cc_hdlc_tx_pending(self._ptrs[self._channel(channel)])
+        return C.cc_hdlc_tx_pending(self._ptrs[row_index(channel, self._n)])
 
     def stats(self, channel):
-        return _tx_stats(self._ptrs[self._channel(channel)])
+        return _tx_stats(self._ptrs[row_index(channel, self._n)])
 
     def generate(self, n, out=None):
         if not isinstance(n, int) or n < 0:
@@ -441,4 +415,4 @@ cdef class HdlcTransmitterBank:
             for c in range(self._n):
                 _check(C.cc_hdlc_tx_reset(self._ptrs[c]), "reset")
         else:
-            _check(C.cc_hdlc_tx_reset(self._ptrs[self._channel(channel)]), "reset")
+            _check(C.cc_hdlc_tx_reset(self._ptrs[row_index(channel, self._n)]), "reset")

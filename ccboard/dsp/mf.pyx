@@ -12,9 +12,13 @@ import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_mf as C
+from ccboard.dsp._bind cimport (
+    bank_stride, check_channel_count, check_channel_id, check_channel_ids, check_rc, event_buffer,
+    frozen_empty, row_index, state_bytes
+)
 from ccboard.dsp._fast cimport fast_rows_ok
 from ccboard.dsp._args import LAW_DTYPES, check_array, check_law, check_out, check_sample_rate
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/mf.h":
     pass
@@ -43,8 +47,7 @@ cdef object _event_dtype():
 
 
 EVENT_DTYPE = _event_dtype()
-_NO_EVENTS = np.empty(0, dtype=EVENT_DTYPE)
-_NO_EVENTS.flags.writeable = False
+_NO_EVENTS = frozen_empty(EVENT_DTYPE)
 
 
 def _variants():
@@ -63,11 +66,8 @@ def _variants():
 VARIANTS = _variants()
 
 
-cdef int _check(int rc, str op) except -1:
-    """Every native return code passes here; the exception keeps the code."""
-    if rc < 0:
-        raise DSPError(f"mf {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "mf", op)
 
 
 cdef C.cc_mf_mode _mode(mode) except *:
@@ -144,8 +144,7 @@ cdef class MfReceiver:
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
         self._ev = np.empty(C.cc_mf_rx_max_events(C.CC_MF_BLOCK), dtype=EVENT_DTYPE)
-        if not isinstance(channel, int) or not -2**31 <= channel < 2**31:
-            raise DSPArgumentError(f"channel: {channel!r} does not fit int32")
+        check_channel_id(channel)
         cdef C.cc_mf_rx_config_t cfg = _rx_config(m, dict(settings))
         if C.cc_mf_rx_init(&self._s, m, &cfg, channel) == NULL:
             raise DSPArgumentError("mf receiver: settings refused by the native kernel (frequency tolerance?)")
@@ -175,8 +174,7 @@ cdef class MfReceiver:
             x = check_array("x", x, self._dtype, 1)
         cdef size_t n = cnp.PyArray_DIMS(<cnp.ndarray>x)[0]
         cdef size_t cap = C.cc_mf_rx_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(<cnp.ndarray>x)
         cdef C.cc_mf_event_t *evp = <C.cc_mf_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -191,11 +189,7 @@ cdef class MfReceiver:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, a receiver state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a receiver state")
         if C.cc_mf_rx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved MF receiver state (magic, settings or position invalid)")
 
@@ -227,19 +221,14 @@ cdef class MfReceiverBank:
 
     def __init__(self, channels, mode="r2_fwd", law="linear", sample_rate=8000, *, channel_ids=None,
                  **settings):
-        if not isinstance(channels, int) or not 1 <= channels <= 1 << 20:
-            raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 20}")
+        check_channel_count(channels)
         cdef C.cc_mf_mode m = _mode(mode)
         check_sample_rate(sample_rate)
         self._law = check_law(law)
         self._law_name = law
         self._dtype = LAW_DTYPES[law]
         self._typenum = self._dtype.num
-        ids = np.arange(channels, dtype=np.int64) if channel_ids is None else np.asarray(channel_ids)
-        if ids.shape != (channels,) or ids.dtype.kind not in "iu":
-            raise DSPArgumentError(f"channel_ids: expected {channels} integers, got {ids.dtype} shape {ids.shape}")
-        if ids.min() < -2**31 or ids.max() >= 2**31:
-            raise DSPArgumentError("channel_ids: every id must fit int32")
+        ids = check_channel_ids(channels, channel_ids)
         cdef C.cc_mf_rx_config_t cfg = _rx_config(m, dict(settings))
         self._states = <C.cc_mf_rx_t *>calloc(channels, sizeof(C.cc_mf_rx_t))
         self._ptrs = <C.cc_mf_rx_t **>calloc(channels, sizeof(C.cc_mf_rx_t *))
@@ -269,13 +258,10 @@ cdef class MfReceiverBank:
         if not fast_rows_ok(x, self._typenum, 2, False):
             x = check_array("x", x, self._dtype, 2)
         cdef cnp.ndarray a = <cnp.ndarray>x
-        if a.shape[0] != <Py_ssize_t>self._n:
-            raise DSPArgumentError(f"x: {a.shape[0]} rows for a bank of {self._n} channels")
+        cdef size_t stride = bank_stride(a, self._n)
         cdef size_t n = a.shape[1]
-        cdef size_t stride = a.strides[0] // a.itemsize if a.shape[0] > 1 else n
         cdef size_t cap = self._n * C.cc_mf_rx_max_events(n)
-        if <size_t>self._ev.shape[0] < cap:
-            self._ev = np.empty(cap, dtype=EVENT_DTYPE)
+        self._ev = event_buffer(self._ev, cap, EVENT_DTYPE)
         cdef void *xp = cnp.PyArray_DATA(a)
         cdef C.cc_mf_event_t *evp = <C.cc_mf_event_t *>cnp.PyArray_DATA(<cnp.ndarray>self._ev)
         cdef int rc
@@ -283,21 +269,16 @@ cdef class MfReceiverBank:
             rc = C.cc_mf_rx_process_batch(self._ptrs, self._n, self._law, xp, stride, n, evp, cap)
         return self._ev[:_check(rc, "process_batch")].copy() if rc else _NO_EVENTS
 
-    cdef size_t _channel(self, channel) except? 0:
-        if not isinstance(channel, int) or not 0 <= channel < <long long>self._n:
-            raise DSPArgumentError(f"channel: {channel!r} is not a row index 0..{self._n - 1}")
-        return channel
-
     def reset(self, channel=None):
         cdef size_t c
         if channel is None:
             for c in range(self._n):
                 _check(C.cc_mf_rx_reset(self._ptrs[c]), "reset")
         else:
-            _check(C.cc_mf_rx_reset(self._ptrs[self._channel(channel)]), "reset")
+            _check(C.cc_mf_rx_reset(self._ptrs[row_index(channel, self._n)]), "reset")
 
     def current(self, channel):
-        return C.cc_mf_rx_current(self._ptrs[self._channel(channel)])
+        return C.cc_mf_rx_current(self._ptrs[row_index(channel, self._n)])
 
 
 cdef C.cc_mf_tx_config_t _tx_config(C.cc_mf_tx_config_t base, level_low_dbm0, level_high_dbm0, on_ms, kp_ms,
@@ -403,11 +384,7 @@ cdef class MfGenerator:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, a generator state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a generator state")
         if C.cc_mf_tx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved MF generator state")
         self._m = <C.cc_mf_mode>C.cc_mf_tx_mode(&self._s)

@@ -8,13 +8,15 @@ cimport numpy as cnp
 from libc.stdint cimport int16_t
 from libc.stdlib cimport calloc, free
 
+from ccboard.dsp._bind cimport check_rc, state_bytes
+
 import numpy as np
 
 from ccboard.dsp cimport c_common as CC
 from ccboard.dsp cimport c_tone as C
 from ccboard.dsp._args import check_out, check_sample_rate
 from ccboard.dsp.tonezone import Segment, parse
-from ccboard.errors import DSPArgumentError, DSPError
+from ccboard.errors import DSPArgumentError
 
 cdef extern from "ccboard/private/tone.h":
     pass
@@ -24,10 +26,8 @@ cnp.import_array()
 MAX_SEGMENTS = C.CC_TONE_MAX_SEGMENTS
 
 
-cdef int _check(int rc, str op) except -1:
-    if rc < 0:
-        raise DSPError(f"tone {op}: {CC.cc_strerror(rc).decode()} (cc_err {rc})", rc)
-    return rc
+cdef inline int _check(int rc, str op) except -1:
+    return check_rc(rc, "tone", op)
 
 
 def segments_of(description):
@@ -115,11 +115,7 @@ cdef class ToneGenerator:
         return (<char *>&self._s)[:sizeof(self._s)]
 
     def set_state(self, state):
-        if not isinstance(state, (bytes, bytearray, memoryview)):
-            raise DSPArgumentError(f"state: expected bytes from get_state(), got {type(state).__name__}")
-        cdef const unsigned char[::1] view = bytes(state)
-        if view.shape[0] != sizeof(self._s):
-            raise DSPArgumentError(f"state: {view.shape[0]} bytes, a generator state has {sizeof(self._s)}")
+        cdef const unsigned char[::1] view = state_bytes(state, sizeof(self._s), "a generator state")
         if C.cc_tone_tx_restore(&self._s, &view[0], view.shape[0]) < 0:
             raise DSPArgumentError("state: not a saved tone generator state")
 
