@@ -12,20 +12,17 @@ the reference the tests and benchmarks compare against.
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
-import importlib.util
-import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from tests.peers.shim import SPANDSP_HINT as APT_HINT
+from tests.peers.shim import PeerUnavailable as SpandspUnavailable
+from tests.peers.shim import build_spandsp_shim
 
 __all__ = [
     "APT_HINT",
@@ -39,7 +36,6 @@ __all__ = [
     "load",
 ]
 
-APT_HINT = "apt-get install -y libspandsp-dev"
 # spandsp 0.0.6 dtmf.c: DTMF_SAMPLES_PER_BLOCK, the Goertzel block; decisions land on its boundaries.
 BLOCK = 102
 DIGITS = "0123456789*#ABCD"
@@ -317,67 +313,7 @@ int64_t peer_bank_digits(const peer_bank_t *b, int channel, char *digits, int64_
 """
 
 # Same flags as the measured C harness (../shared/peers/run_spandsp_bench.sh).
-_CFLAGS = ["-O2", "-march=x86-64", "-std=gnu99", "-Wall"]
 MAX_CHUNK = 1024
-
-
-class SpandspUnavailable(RuntimeError):
-    """libspandsp-dev (headers or library) is missing, or the shim did not build."""
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("CCBOARD_PEER_CACHE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "build" / "peers"
-
-
-def _module_name() -> str:
-    digest = hashlib.sha256((CDEF + SOURCE + " ".join(_CFLAGS)).encode()).hexdigest()[:12]
-    return f"_ccboard_spandsp_peer_{digest}"
-
-
-def _build(name: str, out_dir: Path) -> Path:
-    """Compile the shim into out_dir, under a lock so parallel test workers build it once."""
-    import cffi  # needed only to build
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sorted(out_dir.glob(f"{name}.*so"))
-        if found:
-            return found[0]
-        ffi = cffi.FFI()
-        ffi.cdef(CDEF)
-        ffi.set_source(name, SOURCE, libraries=["spandsp"], extra_compile_args=_CFLAGS)
-        tmp = tempfile.mkdtemp(prefix="build-", dir=out_dir)
-        try:
-            built = Path(ffi.compile(tmpdir=tmp, verbose=False))
-            target = out_dir / built.name
-            os.replace(built, target)
-        except Exception as exc:  # cffi raises VerificationError or a distutils/setuptools error
-            raise SpandspUnavailable(
-                f"building the spandsp shim failed ({exc}); is libspandsp-dev installed? {APT_HINT}"
-            ) from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in out_dir.glob("_ccboard_spandsp_peer_*"):
-            if not old.name.startswith(name):
-                old.unlink(missing_ok=True)
-        return target
-
-
-def _import(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SpandspUnavailable(f"cannot import the spandsp shim from {path}")
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)
-    except ImportError as exc:
-        raise SpandspUnavailable(f"loading the spandsp shim failed ({exc}); {APT_HINT}") from exc
-    sys.modules[name] = mod
-    return mod
 
 
 Law = Literal["linear", "alaw", "ulaw"]
@@ -637,7 +573,5 @@ class SpandspPeer:
 @functools.cache
 def load() -> SpandspPeer:
     """Build (once per source version) and load the shim; SpandspUnavailable names the apt command."""
-    name = _module_name()
-    path = _build(name, _cache_dir())
-    mod = _import(name, path)
-    return SpandspPeer(mod.ffi, mod.lib, path)
+    mod = build_spandsp_shim("_ccboard_spandsp_peer", CDEF, SOURCE)
+    return SpandspPeer(mod.ffi, mod.lib, Path(mod.__file__))

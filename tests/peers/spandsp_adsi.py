@@ -12,20 +12,14 @@ Every loop over samples and channels runs inside the shim: one cffi call per buf
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tests.peers.spandsp import _CFLAGS, APT_HINT, SpandspUnavailable, _cache_dir, _import
+from tests.peers.shim import build_spandsp_shim
 
 __all__ = ["STANDARDS", "SpandspAdsi", "SpandspAdsiBank", "load"]
 
@@ -212,39 +206,6 @@ int peer_adsi_bank_message(const peer_adsi_bank_t *b, int channel, int64_t i, ui
 STANDARDS = ("bell202", "v23", "dtmf")
 
 
-def _module_name() -> str:
-    digest = hashlib.sha256((CDEF + SOURCE + " ".join(_CFLAGS)).encode()).hexdigest()[:12]
-    return f"_ccboard_spandsp_adsi_peer_{digest}"
-
-
-def _build(name: str, out_dir: Path) -> Path:
-    """Compile the shim into out_dir, under a lock so parallel test workers build it once."""
-    import cffi  # needed only to build
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock-adsi", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sorted(out_dir.glob(f"{name}.*so"))
-        if found:
-            return found[0]
-        ffi = cffi.FFI()
-        ffi.cdef(CDEF)
-        ffi.set_source(name, SOURCE, libraries=["spandsp"], extra_compile_args=_CFLAGS)
-        tmp = tempfile.mkdtemp(prefix="build-adsi-", dir=out_dir)
-        try:
-            built = Path(ffi.compile(tmpdir=tmp, verbose=False))
-            target = out_dir / built.name
-            os.replace(built, target)
-        except Exception as exc:  # cffi raises VerificationError or a setuptools error
-            raise SpandspUnavailable(f"building the spandsp ADSI shim failed ({exc}); {APT_HINT}") from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in out_dir.glob("_ccboard_spandsp_adsi_peer_*"):
-            if not old.name.startswith(name):
-                old.unlink(missing_ok=True)
-        return target
-
-
 class SpandspAdsiBank:
     """`channels` spandsp adsi_rx states of one standard fed from one (channels x samples) buffer
     per call (int16, rows C-contiguous), each `chunk` samples of every channel in turn."""
@@ -350,7 +311,5 @@ class SpandspAdsi:
 @functools.cache
 def load() -> SpandspAdsi:
     """Build (once per source version) and load the shim."""
-    name = _module_name()
-    path = _build(name, _cache_dir())
-    mod = _import(name, path)
+    mod = build_spandsp_shim("_ccboard_spandsp_adsi_peer", CDEF, SOURCE)
     return SpandspAdsi(mod.ffi, mod.lib)

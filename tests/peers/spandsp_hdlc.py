@@ -14,20 +14,14 @@ same line, each octet bit-reversed), which is spandsp's fast path, used by the b
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from tests.peers.spandsp import _CFLAGS, APT_HINT, SpandspUnavailable, _cache_dir, _import
+from tests.peers.shim import build_spandsp_shim
 
 __all__ = ["BIT_REVERSE", "Mode", "SpandspHdlc", "SpandspHdlcRx", "load"]
 
@@ -244,39 +238,6 @@ void peer_hdlc_rx_stats(peer_hdlc_rx_t *r, uint64_t *out)
 """
 
 
-def _module_name() -> str:
-    digest = hashlib.sha256((CDEF + SOURCE + " ".join(_CFLAGS)).encode()).hexdigest()[:12]
-    return f"_ccboard_spandsp_hdlc_peer_{digest}"
-
-
-def _build(name: str, out_dir: Path) -> Path:
-    """Compile the shim into out_dir, under a lock so parallel test workers build it once."""
-    import cffi  # needed only to build
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock-hdlc", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sorted(out_dir.glob(f"{name}.*so"))
-        if found:
-            return found[0]
-        ffi = cffi.FFI()
-        ffi.cdef(CDEF)
-        ffi.set_source(name, SOURCE, libraries=["spandsp"], extra_compile_args=_CFLAGS)
-        tmp = tempfile.mkdtemp(prefix="build-hdlc-", dir=out_dir)
-        try:
-            built = Path(ffi.compile(tmpdir=tmp, verbose=False))
-            target = out_dir / built.name
-            os.replace(built, target)
-        except Exception as exc:  # cffi raises VerificationError or a setuptools error
-            raise SpandspUnavailable(f"building the spandsp HDLC shim failed ({exc}); {APT_HINT}") from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in out_dir.glob("_ccboard_spandsp_hdlc_peer_*"):
-            if not old.name.startswith(name):
-                old.unlink(missing_ok=True)
-        return target
-
-
 def _u8(x: npt.ArrayLike, name: str) -> npt.NDArray[np.uint8]:
     a = np.ascontiguousarray(x, dtype=np.uint8)
     if a.ndim != 1:
@@ -379,7 +340,5 @@ class SpandspHdlc:
 @functools.cache
 def load() -> SpandspHdlc:
     """Build (once per source version) and load the shim."""
-    name = _module_name()
-    path = _build(name, _cache_dir())
-    mod = _import(name, path)
+    mod = build_spandsp_shim("_ccboard_spandsp_hdlc_peer", CDEF, SOURCE)
     return SpandspHdlc(mod.ffi, mod.lib)

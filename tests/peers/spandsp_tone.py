@@ -10,20 +10,14 @@ user)`. Every loop over samples and channels runs in the shim. Audio is 8000 Hz 
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tests.peers.spandsp import _CFLAGS, APT_HINT, SpandspUnavailable, _cache_dir, _import
+from tests.peers.shim import build_spandsp_shim
 
 __all__ = ["MODEM_TONES", "SpandspSuperToneBank", "SpandspTone", "load"]
 
@@ -239,39 +233,6 @@ int64_t peer_mct_rx(int type, const int16_t *x, int64_t n, int chunk, int *codes
 """
 
 
-def _module_name() -> str:
-    digest = hashlib.sha256((CDEF + SOURCE + " ".join(_CFLAGS)).encode()).hexdigest()[:12]
-    return f"_ccboard_spandsp_tone_peer_{digest}"
-
-
-def _build(name: str, out_dir: Path) -> Path:
-    """Compile the shim into out_dir, under a lock so parallel test workers build it once."""
-    import cffi  # needed only to build
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock-tone", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sorted(out_dir.glob(f"{name}.*so"))
-        if found:
-            return found[0]
-        ffi = cffi.FFI()
-        ffi.cdef(CDEF)
-        ffi.set_source(name, SOURCE, libraries=["spandsp"], extra_compile_args=_CFLAGS)
-        tmp = tempfile.mkdtemp(prefix="build-tone-", dir=out_dir)
-        try:
-            built = Path(ffi.compile(tmpdir=tmp, verbose=False))
-            target = out_dir / built.name
-            os.replace(built, target)
-        except Exception as exc:  # cffi raises VerificationError or a setuptools error
-            raise SpandspUnavailable(f"building the spandsp tone shim failed ({exc}); {APT_HINT}") from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in out_dir.glob("_ccboard_spandsp_tone_peer_*"):
-            if not old.name.startswith(name):
-                old.unlink(missing_ok=True)
-        return target
-
-
 class SpandspSuperToneBank:
     """`channels` super_tone_rx states sharing one descriptor; tones are lists of elements
     (f1, f2, min_ms, max_ms) with f = 0 for silence (spandsp's own convention). Reports are
@@ -348,7 +309,5 @@ class SpandspTone:
 @functools.cache
 def load() -> SpandspTone:
     """Build (once per source version) and load the shim."""
-    name = _module_name()
-    path = _build(name, _cache_dir())
-    mod = _import(name, path)
+    mod = build_spandsp_shim("_ccboard_spandsp_tone_peer", CDEF, SOURCE)
     return SpandspTone(mod.ffi, mod.lib)
