@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # in-place build of ccboard and tests.peers
 
-from tests.peers import spandsp  # noqa: E402
+from tests.peers import shim, spandsp  # noqa: E402
 
 RATE = 8000
 SECONDS = 10
@@ -168,7 +168,7 @@ def pytest_benchmark_update_machine_info(config: Any, machine_info: dict[str, An
         "avx2": "avx2" in lscpu.get("Flags", "").split(),
         "gcc": _run(["gcc", "--version"]).splitlines()[0:1],
         "libspandsp": _run(["dpkg-query", "-W", "-f", "${Version}", "libspandsp2"]),
-        "spandsp_shim_cflags": " ".join(spandsp._CFLAGS),
+        "spandsp_shim_cflags": " ".join(shim.SPANDSP_CFLAGS),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }

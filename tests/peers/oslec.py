@@ -17,7 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.peers.spandsp_echo import EchoBank, PeerUnavailable, build_shim, cache_dir
+from tests.peers.shim import PeerUnavailable, build_shim, cache_dir
+from tests.peers.spandsp_echo import EchoBank
 
 ENV = "CCBOARD_OSLEC_SRC"
 FILES = ("echo.c", "echo.h", "fir.h", "oslec.h")

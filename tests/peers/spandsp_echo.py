@@ -13,70 +13,17 @@ use into the peer cache ($CCBOARD_PEER_CACHE, else build/peers/).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import importlib.util
-import os
-import shutil
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-APT_HINT = "apt-get install -y libspandsp-dev"
-CFLAGS = ["-O2", "-march=x86-64", "-std=gnu99", "-Wall"]
+from tests.peers.shim import SPANDSP_CFLAGS, SPANDSP_HINT, PeerUnavailable, build_shim
 
+__all__ = ["APT_HINT", "CFLAGS", "EchoBank", "PeerUnavailable", "load"]
 
-class PeerUnavailable(RuntimeError):
-    """A peer library or source is missing, or its shim did not build."""
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("CCBOARD_PEER_CACHE")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "build" / "peers"
-
-
-def build_shim(prefix: str, cdef: str, source: str, hint: str, **kw: Any) -> Any:
-    """Compile (once per source hash, under a lock) and import a cffi API-mode shim."""
-    import cffi
-
-    key = cdef + source + repr(sorted(kw.items()))
-    name = f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-    if name in sys.modules:
-        return sys.modules[name]
-    out = cache_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sorted(out.glob(f"{name}.*so"))
-        if found:
-            path = found[0]
-        else:
-            ffi = cffi.FFI()
-            ffi.cdef(cdef)
-            ffi.set_source(name, source, **kw)
-            tmp = tempfile.mkdtemp(prefix="build-", dir=out)
-            try:
-                built = Path(ffi.compile(tmpdir=tmp, verbose=False))
-                path = out / built.name
-                os.replace(built, path)
-            except Exception as exc:  # cffi's VerificationError or a setuptools error
-                raise PeerUnavailable(f"building the {prefix} shim failed ({exc}); {hint}") from exc
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise PeerUnavailable(f"cannot import the {prefix} shim from {path}; {hint}")
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)
-    except ImportError as exc:
-        raise PeerUnavailable(f"loading the {prefix} shim failed ({exc}); {hint}") from exc
-    sys.modules[name] = mod
-    return mod
+APT_HINT = SPANDSP_HINT
+CFLAGS = SPANDSP_CFLAGS
 
 
 CDEF = """
