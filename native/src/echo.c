@@ -17,10 +17,12 @@
  * whose mean over j is 1, so P stays the right normaliser (x'Gx ~ P for mean(g) = 1).
  * |w|_1 comes from the previous update (summed in the same loop), so one pass does it all.
  *
- * Sums are kept in 8 lanes (lane l takes taps j = l mod 8), then the lanes are added in a fixed
- * order: gcc vectorises these loops without -ffast-math, the AVX2 and baseline clones add in
- * the same order, and a sample filtered alone (fir1) gets the same bits as one filtered in a
- * chunk (fir8). So any split of the input gives bit-identical output.
+ * Sums are kept in 16 lanes (lane l takes taps j = l mod 16), then the lanes are added in a fixed
+ * order: gcc vectorises these loops without -ffast-math, the AVX-512, AVX2 and baseline clones
+ * add in the same order, and a sample filtered alone (fir1) gets the same bits as one filtered
+ * in a chunk (fir8). So any split of the input gives bit-identical output. 16 lanes fill one
+ * AVX-512 register (the filter and update loops have an AVX-512F build, picked at run time) or
+ * two AVX2 ones.
  *
  * Levels: int16-scale mean squares; 0 dBm0 is a sine of peak 22767 (spandsp's 3.14 dB
  * reference), power 22767^2/2.
@@ -33,10 +35,30 @@
 #include "echo_tables.h"
 
 #define B CC_ECHO_BLOCK
-#define LANES 8
-#define NBMAX (CC_ECHO_MAX_TAPS / CC_ECHO_BLOCK)
+#define LANES 16
+#define NHB (CC_ECHO_HIST / CC_ECHO_BLOCK)
 #define GROUP CC_ECHO_GROUP
 #define NGROUP (CC_ECHO_MAX_TAPS / CC_ECHO_GROUP)
+
+/* The two tap loops (filter, update) are written twice with the same arithmetic in the same
+ * order, differing only in how the 16 lanes are walked: one loop of 16, which gcc makes one
+ * AVX-512 register (WIDE_HOT, the AVX-512F build, chosen at run time), and two unrolled loops
+ * of 8, which it makes two AVX2 registers (CC_HOT's clones; as one loop of 16 it would keep the
+ * AVX2 accumulators in memory). Outputs are bit-identical either way. gcc 12, -O2
+ * -fvect-cost-model=dynamic (setup.py): the inner loops compile to vmulps/vaddps on zmm (wide)
+ * and ymm (AVX2 clone), with no scalar remainder. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(__SANITIZE_ADDRESS__) && !defined(CC_NO_CLONES)
+#define HAVE_WIDE 1
+#define WIDE_HOT __attribute__((target("avx512f")))
+#define wide_cpu() __builtin_cpu_supports("avx512f")
+#else
+#define HAVE_WIDE 0
+#define WIDE_HOT
+#define wide_cpu() 0
+#endif
+#define LANES_WIDE for (int l = 0; l < LANES; l++)
+#define LANES_NARROW _Pragma("GCC unroll 2") for (int h = 0; h < LANES; h += 8) for (int l = h; l < h + 8; l++)
 
 static const float DBM0_POWER = 22767.0f * 22767.0f / 2.0f;
 #define DBM0(db) (DBM0_POWER * powf(10.0f, (db) / 10.0f))
@@ -54,7 +76,7 @@ static const float DBM0_POWER = 22767.0f * 22767.0f / 2.0f;
 #define ROLLBACK_RUNS 1         /* decisions where it is 6 dB worse */
 #define QUIET_RELEASE 2000      /* 250 ms of silence re-enables after the tone disabler */
 #define TONE_MIN_RUN 15         /* 150 ms of 2100 Hz before a reversal counts */
-#define LAG_EVERY 4             /* chunks between refreshes of the projection's shape */
+#define LAG_EVERY 8             /* chunks between refreshes of the projection's shape */
 #define APA_REG 0.03f           /* projection regularisation, relative to the normaliser */
 #define SMOOTH (1.0f / 32.0f)   /* level meters: 32 chunks = 32 ms */
 #define SLOW (1.0f / 256.0f)    /* ERL and ERLE: 256 ms, longer than the echo delay and a syllable */
@@ -149,15 +171,14 @@ int cc_echo_restore(cc_echo_t *s, const void *saved, size_t len)
     memcpy(t, saved, sizeof(*t));
     int L = t->cfg.taps;
     int ok = t->magic == CC_ECHO_MAGIC && config_ok(&t->cfg) && t->pos >= 0 && t->pos < B
-        && t->hpos >= L && t->hpos + B <= CC_ECHO_HIST && t->t >= 0 && t->bmax_pos >= 0
-        && t->bmax_pos < NBMAX && t->dt_hang >= 0 && t->dt_hang <= DT_HANGOVER && t->quiet >= 0
-        && t->better >= 0 && t->worse >= 0 && t->acc_n >= 0 && t->acc_n < EVAL_SPAN && t->lag_age >= 0 && isfinite(t->win_power) && t->win_power >= 0.0
+        && t->hpos >= L && t->hpos + B <= CC_ECHO_HIST && t->t >= 0 && t->dt_hang >= 0 && t->dt_hang <= DT_HANGOVER && t->quiet >= 0
+        && t->better >= 0 && t->worse >= 0 && t->acc_n >= 0 && t->acc_n < EVAL_SPAN && t->lag_age >= 0 && t->win_power >= 0.0
         && (t->pos == 0 || t->hpos + t->pos <= CC_ECHO_HIST)
         && all_finite(t->w, CC_ECHO_MAX_TAPS) && all_finite(t->fg, CC_ECHO_MAX_TAPS)
-        && all_finite(t->hist, CC_ECHO_HIST) && all_finite(t->bmax, NBMAX)
-        && all_finite(t->err, B) && all_finite(t->sinf, B) && all_finite(t->pwin, B)
-        && all_finite(&t->rin_blk, 3) && all_finite(t->gnorm, NGROUP) && all_finite(&t->hp_rx1, 4)
-        && all_finite(&t->p_rin, 12) && all_finite(&t->acc_e, 3) && all_finite(t->rho, B) && isfinite(t->geigel) && t->tone_ph >= 0 && t->tone_ph < CC_ECHO_TONE_WIN && all_finite(&t->tone[0].zr, 9) && all_finite(&t->tone[1].zr, 9);
+        && all_finite(t->hist, CC_ECHO_HIST) && all_finite(t->bmax, NHB)
+        && all_finite(t->benergy, NHB) && all_finite(t->err, B) && all_finite(t->sinf, B)
+        && all_finite(&t->rin_blk, 4) && all_finite(t->gnorm, NGROUP) && all_finite(&t->hp_rx1, 4)
+        && all_finite(&t->p_rin, 12) && all_finite(&t->acc_e, 3) && all_finite(t->rho, B) && isfinite(t->geigel) && t->tone_ph >= 0 && t->tone_ph < CC_ECHO_TONE_WIN && t->tone_ph % B == 0 && all_finite(&t->tone[0].zr, 9) && all_finite(&t->tone[1].zr, 9);
     if (ok)
         memcpy(s, t, sizeof(*t));
     free(t);
@@ -208,21 +229,55 @@ int cc_echo_get_config(const cc_echo_t *s, cc_echo_config_t *cfg)
 
 /* ---- the vectorised loops ---- */
 
-static float hsum8(const float *a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
+/* always inlined: a call from a wider clone to these baseline copies would cost an SSE/AVX
+ * transition per call */
+static inline __attribute__((always_inline)) float hsum8(const float *a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
 
-/* One output: y = sum_j w[j] x[j], in 8 lanes. */
-CC_HOT static float fir1(const float *restrict w, const float *restrict x, int L)
+static inline __attribute__((always_inline)) float hsum16(const float *a)
+{
+    float h[8];
+    for (int l = 0; l < 8; l++)
+        h[l] = a[l] + a[l + 8];
+    return hsum8(h);
+}
+
+/* One output: y = sum_j w[j] x[j], in 16 lanes (for a partial chunk: not hot). */
+static float fir1(const float *restrict w, const float *restrict x, int L)
 {
     float a[LANES] = {0};
     for (int j = 0; j < L; j += LANES)
         for (int l = 0; l < LANES; l++)
             a[l] += w[j + l] * x[j + l];
-    return hsum8(a);
+    return hsum16(a);
 }
 
-/* Eight outputs y[n] = sum_j w[j] x[j + n]: each w[j] is loaded once for the chunk. Lane l of
- * output n adds the same products in the same order as fir1 on x + n. */
-CC_HOT static void fir8(const float *restrict w, const float *restrict x, int L, float *restrict y)
+/* Four outputs y[n] = sum_j w[j] x[j + n], n = 0..3: each w[j] is loaded once for them. Lane l
+ * of output n adds the same products in the same order as fir1 on x + n. Four, not eight, so
+ * the accumulators stay in registers with AVX2 (8 of 16 ymm); called twice per chunk. */
+CC_HOT static void fir4_narrow(const float *restrict w, const float *restrict x, int L, float *restrict y)
+{
+    float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
+    for (int j = 0; j < L; j += LANES) {
+        const float *xj = x + j;
+        const float *wj = w + j;
+        LANES_NARROW {
+            float c = wj[l];
+            a0[l] += c * xj[l];
+            a1[l] += c * xj[l + 1];
+            a2[l] += c * xj[l + 2];
+            a3[l] += c * xj[l + 3];
+        }
+    }
+    y[0] = hsum16(a0);
+    y[1] = hsum16(a1);
+    y[2] = hsum16(a2);
+    y[3] = hsum16(a3);
+}
+
+#if HAVE_WIDE
+/* The same for all eight outputs in one pass, walking the lanes as one loop of 16: with
+ * AVX-512 the 8 accumulators are 8 of 32 registers, and each w[j] is loaded once per chunk. */
+WIDE_HOT static void fir8_wide(const float *restrict w, const float *restrict x, int L, float *restrict y)
 {
     float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
     float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};
@@ -241,74 +296,83 @@ CC_HOT static void fir8(const float *restrict w, const float *restrict x, int L,
             a7[l] += c * xj[l + 7];
         }
     }
-    y[0] = hsum8(a0);
-    y[1] = hsum8(a1);
-    y[2] = hsum8(a2);
-    y[3] = hsum8(a3);
-    y[4] = hsum8(a4);
-    y[5] = hsum8(a5);
-    y[6] = hsum8(a6);
-    y[7] = hsum8(a7);
+    y[0] = hsum16(a0);
+    y[1] = hsum16(a1);
+    y[2] = hsum16(a2);
+    y[3] = hsum16(a3);
+    y[4] = hsum16(a4);
+    y[5] = hsum16(a5);
+    y[6] = hsum16(a6);
+    y[7] = hsum16(a7);
+}
+#endif
+
+/* The chunk's eight outputs. */
+static void fir8(const float *restrict w, const float *restrict x, int L, float *restrict y)
+{
+#if HAVE_WIDE
+    if (wide_cpu()) {
+        fir8_wide(w, x, L, y);
+        return;
+    }
+#endif
+    fir4_narrow(w, x, L, y);
+    fir4_narrow(w, x + 4, L, y + 4);
 }
 
 /* IPNLMS chunk update, gains per group of 32 taps: w[j] += gain[j/32] sum_n c[n] x[j + n].
  * Writes each group's new sum |w| to gnorm. */
-CC_HOT static void update8(float *restrict w, const float *restrict x, int L, const float *restrict c,
-                           const float *restrict gain, float *restrict gnorm)
-{
-    const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
-    for (int g = 0; g < L / GROUP; g++) {
-        const float gg = gain[g];
-        float norm[LANES] = {0};
-        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES) {
-            const float *xj = x + j;
-            float *wj = w + j;
-            for (int l = 0; l < LANES; l++) {
-                float grad = ((c0 * xj[l] + c1 * xj[l + 1]) + (c2 * xj[l + 2] + c3 * xj[l + 3]))
-                    + ((c4 * xj[l + 4] + c5 * xj[l + 5]) + (c6 * xj[l + 6] + c7 * xj[l + 7]));
-                float v = wj[l] + gg * grad;
-                wj[l] = v;
-                norm[l] += fabsf(v);
-            }
-        }
-        gnorm[g] = hsum8(norm);
+#define UPDATE8(NAME, ATTR, LANE_LOOP)                                                          \
+    ATTR static void NAME(float *restrict w, const float *restrict x, int L, const float *restrict c, \
+                          const float *restrict gain, float *restrict gnorm)                    \
+    {                                                                                           \
+        const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];                                 \
+        const float c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];                                 \
+        for (int g = 0; g < L / GROUP; g++) {                                                   \
+            const float gg = gain[g];                                                           \
+            float norm[LANES] = {0};                                                            \
+            for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES) {                          \
+                const float *xj = x + j;                                                        \
+                float *wj = w + j;                                                              \
+                LANE_LOOP {                                                                     \
+                    float grad = ((c0 * xj[l] + c1 * xj[l + 1]) + (c2 * xj[l + 2] + c3 * xj[l + 3])) \
+                        + ((c4 * xj[l + 4] + c5 * xj[l + 5]) + (c6 * xj[l + 6] + c7 * xj[l + 7])); \
+                    float v = wj[l] + gg * grad;                                                \
+                    wj[l] = v;                                                                  \
+                    norm[l] += fabsf(v);                                                        \
+                }                                                                               \
+            }                                                                                   \
+            gnorm[g] = hsum16(norm);                                                            \
+        }                                                                                       \
     }
-}
+UPDATE8(update8_narrow, CC_HOT, LANES_NARROW)
+#if HAVE_WIDE
+UPDATE8(update8_wide, WIDE_HOT, LANES_WIDE)
+#else
+#define update8_wide update8_narrow
+#endif
 
-/* The IPNLMS normaliser x'Gx for the chunk's first output (q[0]) and for the first output of
- * the next chunk (q[1], the window 8 samples on), where tap j has gain gain[j / 32]. Kept in
- * lanes to the end, so no per-group horizontal sums. */
-CC_HOT static void normalisers(const float *restrict x, int L, const float *restrict gain, float *restrict q)
+static void update8(float *restrict w, const float *restrict x, int L, const float *restrict c,
+                    const float *restrict gain, float *restrict gnorm)
 {
-    float a0[LANES] = {0}, a8[LANES] = {0};
-    for (int g = 0; g < L / GROUP; g++) {
-        const float gg = gain[g];
-        float a[LANES] = {0};
-        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES)
-            for (int l = 0; l < LANES; l++)
-                a[l] += x[j + l] * x[j + l];
-        /* 8 samples on, the group loses its first 8 and gains the next group's first 8 */
-        for (int l = 0; l < LANES; l++) {
-            float out = x[g * GROUP + l], in = x[(g + 1) * GROUP + l];
-            a0[l] += gg * a[l];
-            a8[l] += gg * ((a[l] - out * out) + in * in);
-        }
-    }
-    q[0] = hsum8(a0);
-    q[1] = hsum8(a8);
+    if (wide_cpu())
+        update8_wide(w, x, L, c, gain, gnorm);
+    else
+        update8_narrow(w, x, L, c, gain, gnorm);
 }
 
 /* Gain-weighted lag products of the chunk's regressors, r[k] = sum_j gain[j/32] x[j] x[j+k],
- * k = 0..7: the Toeplitz model of the 8x8 matrix X G X' the affine projection inverts. */
+ * k = 0..7: the Toeplitz model of the 8x8 matrix X G X' the affine projection inverts. 8 lanes:
+ * its 16 accumulators fill the AVX2 registers. */
 CC_HOT static void lag_products(const float *restrict x, int L, const float *restrict gain, float *restrict r)
 {
-    float t0[LANES] = {0}, t1[LANES] = {0}, t2[LANES] = {0}, t3[LANES] = {0};
-    float t4[LANES] = {0}, t5[LANES] = {0}, t6[LANES] = {0}, t7[LANES] = {0};
+    float t0[8] = {0}, t1[8] = {0}, t2[8] = {0}, t3[8] = {0};
+    float t4[8] = {0}, t5[8] = {0}, t6[8] = {0}, t7[8] = {0};
     for (int g = 0; g < L / GROUP; g++) {
-        float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
-        float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};
-        for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES)
-            for (int l = 0; l < LANES; l++) {
+        float a0[8] = {0}, a1[8] = {0}, a2[8] = {0}, a3[8] = {0};
+        float a4[8] = {0}, a5[8] = {0}, a6[8] = {0}, a7[8] = {0};
+        for (int j = g * GROUP; j < (g + 1) * GROUP; j += 8)
+            for (int l = 0; l < 8; l++) {
                 float v = x[j + l];
                 a0[l] += v * v;
                 a1[l] += v * x[j + l + 1];
@@ -320,7 +384,7 @@ CC_HOT static void lag_products(const float *restrict x, int L, const float *res
                 a7[l] += v * x[j + l + 7];
             }
         const float gg = gain[g];
-        for (int l = 0; l < LANES; l++) {
+        for (int l = 0; l < 8; l++) {
             t0[l] += gg * a0[l];
             t1[l] += gg * a1[l];
             t2[l] += gg * a2[l];
@@ -341,62 +405,76 @@ CC_HOT static void lag_products(const float *restrict x, int L, const float *res
     r[7] = hsum8(t7);
 }
 
-/* Solve (q T + d I) c = e for the symmetric Toeplitz T[m][n] = rho[|m - n|] (Cholesky, double):
- * the affine projection's step coefficients. Returns 0 if the matrix is not positive definite. */
+/* Solve (q T + d I) c = e for the symmetric Toeplitz T[m][n] = rho[|m - n|] by Levinson's
+ * recursion (Golub and Van Loan, algorithm 4.7.2), in double, on the system scaled to a unit
+ * diagonal: O(8^2) where Cholesky is O(8^3). The projection's step coefficients. Returns 0 if
+ * the matrix is not positive definite (a reflection coefficient reaches 1). */
 static int apa_solve(const float *rho, double q, double d, const float *e, double *c)
 {
-    double a[B][B], y[B];
-    for (int m = 0; m < B; m++)
-        for (int n = 0; n < B; n++)
-            a[m][n] = q * rho[m > n ? m - n : n - m] + (m == n ? d : 0.0);
-    for (int i = 0; i < B; i++) {
-        for (int k = 0; k < i; k++) {
-            double v = a[i][k];
-            for (int p = 0; p < k; p++)
-                v -= a[i][p] * a[k][p];
-            a[i][k] = v / a[k][k];
-        }
-        double v = a[i][i];
-        for (int p = 0; p < i; p++)
-            v -= a[i][p] * a[i][p];
-        if (!(v > 0.0))
+    const double t0 = q * rho[0] + d;
+    if (!(t0 > 0.0))
+        return 0;
+    double r[B], y[B];
+    for (int k = 1; k < B; k++)
+        r[k] = q * rho[k] / t0;
+    /* c is the book's x (the solution so far), y the Yule-Walker solution of the same order */
+    double alpha = -r[1], beta = 1.0;
+    y[0] = -r[1];
+    c[0] = e[0] / t0;
+    for (int k = 1; k < B; k++) {
+        beta *= (1.0 - alpha) * (1.0 + alpha);
+        if (!(beta > 0.0))
             return 0;
-        a[i][i] = sqrt(v);
-    }
-    for (int i = 0; i < B; i++) {
-        double v = e[i];
-        for (int p = 0; p < i; p++)
-            v -= a[i][p] * y[p];
-        y[i] = v / a[i][i];
-    }
-    for (int i = B - 1; i >= 0; i--) {
-        double v = y[i];
-        for (int p = i + 1; p < B; p++)
-            v -= a[p][i] * c[p];
-        c[i] = v / a[i][i];
+        double v = e[k] / t0;
+#pragma GCC unroll 7
+        for (int i = 0; i < k; i++)
+            v -= r[i + 1] * c[k - 1 - i];
+        const double mu = v / beta;
+#pragma GCC unroll 7
+        for (int i = 0; i < k; i++)
+            c[i] += mu * y[k - 1 - i];
+        c[k] = mu;
+        if (k < B - 1) {
+            double a = -r[k + 1];
+#pragma GCC unroll 7
+            for (int i = 0; i < k; i++)
+                a -= r[i + 1] * y[k - 1 - i];
+            alpha = a / beta;
+            /* y[i] += alpha y[k-1-i] for all i at once: in pairs from both ends */
+            for (int i = 0, j = k - 1; i <= j; i++, j--) {
+                double yi = y[i], yj = y[j];
+                y[i] = yi + alpha * yj;
+                if (i < j)
+                    y[j] = yj + alpha * yi;
+            }
+            y[k] = alpha;
+        }
     }
     return 1;
 }
 
-CC_HOT static float max_abs(const float *restrict x, int n)
+/* sum of n values in 4 running sums (n >= 0, any): short dependency chains, a fixed order */
+static float sum4(const float *x, int n)
 {
-    float m[LANES] = {0};
-    for (int j = 0; j < n; j += LANES)
-        for (int l = 0; l < LANES; l++)
-            m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
-    float r = 0.0f;
-    for (int l = 0; l < LANES; l++)
-        r = m[l] > r ? m[l] : r;
-    return r;
+    float a[4] = {0};
+    int j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (int l = 0; l < 4; l++)
+            a[l] += x[j + l];
+    for (; j < n; j++)
+        a[0] += x[j];
+    return (a[0] + a[2]) + (a[1] + a[3]);
 }
 
-static double sum_sq(const float *x, int n)
+/* max of n >= 0 values >= 0, n a multiple of 4 */
+static float max_abs4(const float *restrict x, int n)
 {
-    double a[LANES] = {0};
-    for (int j = 0; j < n; j += LANES)
-        for (int l = 0; l < LANES; l++)
-            a[l] += (double)x[j + l] * x[j + l];
-    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    float m[4] = {0};
+    for (int j = 0; j < n; j += 4)
+        for (int l = 0; l < 4; l++)
+            m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+    float a = m[0] > m[1] ? m[0] : m[1], b = m[2] > m[3] ? m[2] : m[3];
+    return a > b ? a : b;
 }
 
 /* ---- tone disabler: 2100 Hz with phase reversals ---- */
@@ -451,10 +529,16 @@ CC_COLD static int tone_window(cc_echo_tone_t *d)
 
 CC_COLD static void shift_history(cc_echo_t *s)
 {
-    int L = s->cfg.taps;
+    const int L = s->cfg.taps, b0 = (s->hpos - L) / B;
     memmove(s->hist, s->hist + s->hpos - L, (size_t)L * sizeof(float));
+    memmove(s->benergy, s->benergy + b0, (size_t)(L / B) * sizeof(float));
+    memmove(s->bmax, s->bmax + b0, (size_t)(L / B) * sizeof(float));
     s->hpos = L;
-    s->win_power = sum_sq(s->hist, L); /* exact again: no drift from the running sum */
+    float p[4] = {0};
+    for (int j = 0; j < L / B; j += 4)
+        for (int l = 0; l < 4; l++)
+            p[l] += s->benergy[j + l];
+    s->win_power = (p[0] + p[2]) + (p[1] + p[3]);
 }
 
 static void restore_fg(cc_echo_t *s)
@@ -472,6 +556,31 @@ static void chunk_end(cc_echo_t *s)
 {
     const int L = s->cfg.taps;
     const float *xw = s->hist + s->hpos - L + 1; /* window of the chunk's first output */
+    /* tone disabler: both directions, raw samples; its 80-sample windows end on chunk ends */
+    if (s->cfg.flags & CC_ECHO_TONE_DISABLE) {
+        const int ph = s->tone_ph;
+        for (int n = 0; n < B; n++) {
+            float cr = cc_echo_tone_cos[ph + n], ci = cc_echo_tone_sin[ph + n];
+            float a = s->rraw[n], b = s->sraw[n];
+            s->tone[0].zr += a * cr;
+            s->tone[0].zi += a * ci;
+            s->tone[0].energy += a * a;
+            s->tone[1].zr += b * cr;
+            s->tone[1].zi += b * ci;
+            s->tone[1].energy += b * b;
+        }
+        s->tone_ph = ph + B;
+        if (s->tone_ph == CC_ECHO_TONE_WIN) {
+            s->tone_ph = 0;
+            int r0 = tone_window(&s->tone[0]);
+            int r1 = tone_window(&s->tone[1]);
+            if ((r0 || r1) && !s->tone_disabled) {
+                s->tone_disabled = 1;
+                s->quiet = 0;
+                s->tone_disables++;
+            }
+        }
+    }
     int active = !s->bypass && !s->tone_disabled;
     int adapt = active && (s->cfg.flags & CC_ECHO_ADAPT) && s->far_active && !s->dt_block;
     float e2 = 0.0f, s2 = 0.0f;
@@ -479,6 +588,8 @@ static void chunk_end(cc_echo_t *s)
         e2 += s->err[n] * s->err[n];
         s2 += s->sinf[n] * s->sinf[n];
     }
+    s->benergy[s->hpos / B] = s->rin_blk;
+    s->bmax[s->hpos / B] = s->cur_max;
 
     /* two-path guard: foreground against background on the same chunk */
     if (adapt && (s->t / B) % EVAL_EVERY == 0) {
@@ -509,21 +620,28 @@ static void chunk_end(cc_echo_t *s)
     }
 
     if (adapt) {
-        /* IPNLMS with the gain shared by each group of 32 taps (block-sparse): the exact
-         * normaliser x'Gx = sum_g gain[g] E_g[n] then costs a few operations per group, where
-         * per-tap gains would need another full filter pass; without it a few dominant taps
-         * make the step unstable at speech onsets. */
+        /* IPNLMS with the gain shared by each group of 32 taps (block-sparse): the normaliser
+         * x'Gx = sum_g gain[g] E_g then costs a few operations per group, where per-tap gains
+         * would need another full filter pass; without it a few dominant taps make the step
+         * unstable at speech onsets. E_g, the Rin' energy under group g, is the sum of 4 of
+         * the per-chunk energies kept beside the history, for the windows ending at the
+         * previous chunk's last sample (q0) and at this chunk's last (q8). */
         const int ng = L / GROUP;
         const float alpha = s->cfg.alpha;
         const float delta = (float)L * DBM0(-60.0f);
-        float l1 = 0.0f, gain[NGROUP], c[B];
+        float gain[NGROUP], c[B];
+        const float prop = 0.5f * (1.0f + alpha) * (float)ng / (sum4(s->gnorm, ng) + 1e-6f);
         for (int g = 0; g < ng; g++)
-            l1 += s->gnorm[g];
-        for (int g = 0; g < ng; g++)
-            gain[g] = 0.5f * (1.0f - alpha) + 0.5f * (1.0f + alpha) * (float)ng * s->gnorm[g] / (l1 + 1e-6f);
-        float qq[2];
-        normalisers(xw, L, gain, qq);
-        float q0 = qq[0], q8 = qq[1];
+            gain[g] = 0.5f * (1.0f - alpha) + prop * s->gnorm[g];
+        const float *be = s->benergy + (s->hpos - L) / B;
+        float e0[NGROUP], e8[NGROUP];
+        for (int g = 0; g < ng; g++) {
+            const float *e = be + 4 * g;
+            float mid = (e[1] + e[2]) + e[3];
+            e0[g] = gain[g] * (e[0] + mid);
+            e8[g] = gain[g] * (mid + e[4]);
+        }
+        const float q0 = sum4(e0, ng), q8 = sum4(e8, ng);
         /* Affine projection of order 8 (the chunk's 8 regressors), the partial-rank form:
          * c = mu (X G X' + d I)^-1 e with e the chunk's errors, all computed with the same w,
          * which is what the projection needs. Plain block NLMS would apply 8 nearly equal
@@ -548,10 +666,7 @@ static void chunk_end(cc_echo_t *s)
             for (int n = 0; n < B; n++)
                 c[n] = s->cfg.mu * s->err[n] / (float)(B * q + delta);
         update8(s->w, xw, L, c, gain, s->gnorm);
-        float l1n = 0.0f;
-        for (int g = 0; g < ng; g++)
-            l1n += s->gnorm[g];
-        if (!isfinite(l1n))
+        if (!isfinite(sum4(s->gnorm, ng)))
             restore_fg(s); /* cannot happen with finite input; never let it stick */
     }
 
@@ -594,26 +709,23 @@ static void chunk_end(cc_echo_t *s)
         }
     }
 
-    /* next chunk: history room, Geigel window, far-end activity, NLP */
-    s->bmax[s->bmax_pos] = s->cur_max;
-    s->bmax_pos = (s->bmax_pos + 1) % NBMAX;
+    /* next chunk: history room, Geigel window, far-end activity, NLP. The tail's energy is a
+     * running sum over its last L/8 chunks, made exact again at each history shift. */
+    {
+        /* the window loses block b0 and gains this chunk's; the loudest sample is searched
+         * again only when the block leaving held it */
+        const int b0 = (s->hpos - L) / B;
+        s->win_power += s->rin_blk - s->benergy[b0];
+        s->win_power = s->win_power > 0.0f ? s->win_power : 0.0f;
+        if (s->cur_max >= s->win_max)
+            s->win_max = s->cur_max;
+        else if (s->bmax[b0] >= s->win_max)
+            s->win_max = max_abs4(s->bmax + b0 + 1, L / B);
+    }
     s->hpos += B;
     if (s->hpos + B > CC_ECHO_HIST)
         shift_history(s);
-    {
-        /* the last L/8 chunk maxima: the ring is read as two runs */
-        int nb = L / B, start = s->bmax_pos - nb;
-        float m;
-        if (start >= 0) {
-            m = max_abs(s->bmax + start, nb);
-        } else {
-            float m1 = max_abs(s->bmax + NBMAX + start, -start);
-            float m2 = s->bmax_pos ? max_abs(s->bmax, s->bmax_pos) : 0.0f;
-            m = m1 > m2 ? m1 : m2;
-        }
-        s->win_max = m;
-    }
-    s->far_active = s->win_power >= (double)far_threshold() * L;
+    s->far_active = s->win_power >= far_threshold() * (float)L;
     s->nlp_on = (s->cfg.flags & CC_ECHO_NLP) && active && s->far_active && s->dt_hang == 0;
     if (s->nlp_on) {
         /* comfort noise: a 1-pole filter on uniform noise (variance 1/3), power gain
@@ -674,13 +786,7 @@ static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *s
             x = hx;
             v = hv;
         }
-        int i = s->hpos + n;
-        float old = s->hist[i - L];
-        s->hist[i] = x;
-        s->win_power += (double)x * x - (double)old * old;
-        if (s->win_power < 0.0)
-            s->win_power = 0.0;
-        s->pwin[n] = (float)s->win_power;
+        s->hist[s->hpos + n] = x;
         s->sinf[n] = v;
         s->rin_blk += x * x;
         float ax = fabsf(x);
@@ -698,28 +804,8 @@ static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *s
             s->dt_block |= s->dt_hang > 0;
         }
         dt[m] = s->dt_hang > 0;
-        /* tone disabler: both directions, raw samples */
-        if (s->cfg.flags & CC_ECHO_TONE_DISABLE) {
-            int ph = s->tone_ph;
-            s->tone_ph = ph == CC_ECHO_TONE_WIN - 1 ? 0 : ph + 1;
-            float cr = cc_echo_tone_cos[ph], ci = cc_echo_tone_sin[ph];
-            float a = rin[m], b = sin[m];
-            s->tone[0].zr += a * cr;
-            s->tone[0].zi += a * ci;
-            s->tone[0].energy += a * a;
-            s->tone[1].zr += b * cr;
-            s->tone[1].zi += b * ci;
-            s->tone[1].energy += b * b;
-            if (ph == CC_ECHO_TONE_WIN - 1) {
-                int r0 = tone_window(&s->tone[0]);
-                int r1 = tone_window(&s->tone[1]);
-                if ((r0 || r1) && !s->tone_disabled) {
-                    s->tone_disabled = 1;
-                    s->quiet = 0;
-                    s->tone_disables++;
-                }
-            }
-        }
+        s->rraw[n] = rin[m]; /* for the tone disabler, at the chunk's end */
+        s->sraw[n] = sin[m];
         s->t++;
     }
 

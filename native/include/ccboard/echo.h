@@ -20,18 +20,21 @@
  *  - Block processing over the 8-sample chunk (1 ms, DAHDI's): the 8 outputs of a chunk are
  *    filtered with the coefficients of its start and the coefficients are updated once at its
  *    end with the 8 errors (partial-rank affine projection). Each coefficient is then loaded once per chunk, not
- *    8 times, and both loops vectorise (8 lanes of partial sums, so the sums are the same on
- *    every machine, AVX2 or not). Any split of the input gives bit-identical output: a partial
- *    chunk is filtered sample by sample with the same arithmetic.
+ *    8 times, and both loops vectorise (16 lanes of partial sums: one AVX-512 register, built
+ *    separately and picked at run time, or two AVX2 ones; the sums are the same on every
+ *    machine). Any split of the input gives bit-identical output: a partial chunk is filtered
+ *    sample by sample with the same arithmetic. The step's normaliser comes from per-chunk Rin
+ *    energies kept beside the history (a few operations per 32 taps), the 8x8 projection is
+ *    solved by Levinson's recursion, and its shape is refreshed every 8 chunks.
  *  - Double talk: a Geigel detector (|Sin| > 0.7 max|Rin| over the tail, 30 ms hangover)
  *    freezes adaptation; behind it, a two-path guard: a foreground copy of the coefficients
  *    is compared with the adapting (background) set on one chunk in eight. The foreground
  *    takes the background after it is better twice in a row (each over 4 checked chunks); the
  *    background is rolled back to the foreground when it is 6 dB worse (divergence the Geigel missed).
- *  - State holds no pointers; 14.1 KiB (14,400 bytes) per channel at 1024 taps (cc_echo_state_size()).
+ *  - State holds no pointers; 14.8 KiB (15,160 bytes) per channel at 1024 taps (cc_echo_state_size()).
  * Meets (asserted by tests/dsp/test_echo_g168.py, table in build/conformance/echo.md; G.168
  * limits there are marked [U] in REFERENCE.md): on the CSS at -10 dBm0 through each G.168 model
- * D.2-D.9 (40 ms delay, ERL 6 dB, 1024 taps, NLP off) ERLE 22.2-26.4 dB at 1 s and 35.6-44.2 dB
+ * D.2-D.9 (40 ms delay, ERL 6 dB, 1024 taps, NLP off) ERLE 22.1-26.3 dB at 1 s and 35.6-44.4 dB
  * at 5 s; NLP on: Sout <= -65 dBm0 after 1 s; comfort noise within 0.4 dB of the background;
  * no divergence in double talk; no leak over 120 s; tone disabler in 0.46 s, released after 250 ms.
  */

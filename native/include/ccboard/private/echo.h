@@ -1,6 +1,6 @@
 /* Echo canceller state layout. Private: only the kernel and bindings that embed a state include
  * it. No pointers, so a state can be saved and restored as bytes. Sized for the longest tail,
- * so every channel's state has the same size (14,400 bytes). */
+ * so every channel's state has the same size (15,160 bytes). */
 #ifndef CCBOARD_PRIVATE_ECHO_H
 #define CCBOARD_PRIVATE_ECHO_H
 
@@ -27,15 +27,15 @@ struct cc_echo_s {
     int32_t pos;            /* samples in the chunk being filled, 0..7 */
     int32_t hpos;           /* history index of the chunk's first sample */
     int64_t t;              /* samples consumed */
-    double win_power;       /* sum of x^2 over the last taps samples of history */
     /* per-sample values of the chunk being filled */
     float err[CC_ECHO_BLOCK];    /* Sin' - y: the cancelled residual */
     float sinf[CC_ECHO_BLOCK];   /* Sin after the high-pass */
-    float pwin[CC_ECHO_BLOCK];   /* win_power after each sample */
+    int16_t rraw[CC_ECHO_BLOCK]; /* Rin and Sin as received (the tone disabler's input) */
+    int16_t sraw[CC_ECHO_BLOCK];
     float rin_blk;          /* sum of Rin'^2 over the chunk */
     float cur_max;          /* max |Rin'| in the chunk */
     float win_max;          /* max |Rin'| over the tail, as of the chunk's start */
-    int32_t bmax_pos;       /* ring index of the next chunk maximum */
+    float win_power;        /* sum of Rin'^2 over the tail, as of the chunk's start (running) */
     int32_t dt_hang;        /* samples of double-talk hangover left */
     int32_t dt_block;       /* double talk seen in this chunk */
     int32_t far_active;     /* Rin over the tail loud enough to adapt and to run the NLP */
@@ -43,7 +43,7 @@ struct cc_echo_s {
     int32_t tone_disabled;
     int32_t quiet;          /* samples of silence while disabled */
     int32_t bypass;
-    int32_t tone_ph;        /* sample index mod 80 */
+    int32_t tone_ph;        /* index mod 80 of the chunk's first sample */
     float geigel;           /* 10^(-geigel_db/20) */
     int32_t better, worse;  /* two-path guard decision counters */
     int32_t acc_n;          /* evaluated chunks in the sums below */
@@ -62,7 +62,9 @@ struct cc_echo_s {
     uint32_t dt_count, transfers, rollbacks, tone_disables;
     cc_echo_tone_t tone[2];          /* Rin, Sin */
     float gnorm[CC_ECHO_MAX_TAPS / CC_ECHO_GROUP]; /* sum |w| per group of taps */
-    float bmax[CC_ECHO_MAX_TAPS / CC_ECHO_BLOCK]; /* per-chunk max |Rin'|, a ring */
+    /* per chunk of history (index = history index / 8): sum of Rin'^2 and max |Rin'| */
+    float benergy[CC_ECHO_HIST / CC_ECHO_BLOCK];
+    float bmax[CC_ECHO_HIST / CC_ECHO_BLOCK];
     float w[CC_ECHO_MAX_TAPS];       /* background (adapting) coefficients, oldest tap first */
     float fg[CC_ECHO_MAX_TAPS];      /* foreground copy */
     float hist[CC_ECHO_HIST];        /* Rin' history, oldest first */
