@@ -23,6 +23,14 @@ fi
 command -v gcc >/dev/null || _apt+=(gcc)
 # The DAHDI binding is compiled against the real dahdi/user.h (never retyped structs).
 _want_deb dahdi-source
+if [ "$_mode" = test ]; then
+    # The DAHDI VM stage (tests/test_dahdi_vm.py): qemu, a static busybox for the guest's
+    # initramfs, the headers dahdi.ko is built against (their version picks the kernel image,
+    # downloaded by the stage), dahdi_cfg, and OpenR2 for the far end. `dahdi-dkms-` keeps apt
+    # from choosing dahdi-dkms for dahdi's dependency: it would build every driver (minutes).
+    for _p in qemu-system-x86 busybox-static linux-headers-amd64 dahdi libopenr2-dev; do _want_deb "$_p"; done
+    if [ "${#_apt[@]}" -gt 0 ]; then _apt+=(dahdi-dkms-); fi
+fi
 _want_deb libpri-dev  # ISDN PRI: built against Debian's libpri
 _want_deb libtonezone-dev  # the zones' tones, read from libtonezone
 _want_deb libpq5  # psycopg (the store's PostgreSQL backend) loads it at run time

@@ -15,6 +15,8 @@ system.conf (dahdi_cfg's syntax; `#` starts a comment, keys are case-insensitive
     fxsls= fxsks= fxols= fxoks= <chans>      loop/kewl start (fxs* on FXO ports, fxo* on FXS ports)
     unused=<chans>
     echocanceller=<name>,<chans>             e.g. echocanceller=oslec,1-15,17-31
+    alaw= mulaw= deflaw= <chans>             the channels' law (deflaw: the span's own); as in
+                                             dahdi_cfg, ranges may cover unconfigured channels
     loadzone=<zone>   defaultzone=<zone>     tone zones (us, uk, de, ...)
 <chans> is a list of channels and ranges: "1-15,17-31". Not supported (an error says so):
 ground start (fxsgs/fxogs), dacs/dacsrbs, sf. dahdi_cfg has no `e1chan` keyword: E1 E&M is e&me1.
@@ -120,6 +122,7 @@ UNSUPPORTED_KEYS = {
     "sf": "single-frequency signalling is not supported",
     "e1chan": "no such dahdi_cfg keyword (E1 E&M is e&me1=)",
 }
+LAW_KEYS: dict[str, str | None] = {"alaw": "alaw", "mulaw": "ulaw", "deflaw": None}
 FRAMINGS = {"cas": Framing.CAS, "ccs": Framing.CCS, "d4": Framing.D4, "esf": Framing.ESF}
 CODINGS = {"hdb3": LineCode.HDB3, "b8zs": LineCode.B8ZS, "ami": LineCode.AMI}
 LAW = {SpanKind.E1: "alaw", SpanKind.T1: "ulaw", SpanKind.ANALOG: "ulaw"}
@@ -282,6 +285,7 @@ def parse_system_conf(text: str, path: str = "<system.conf>") -> SystemConf:
     chans: dict[int, ChannelLine] = {}
     cas_idle: dict[int, int] = {}
     echo: list[tuple[str, list[int], int]] = []
+    laws: dict[int, str | None] = {}  # channo -> law; None = the span's default (later lines win)
     loadzones: list[str] = []
     defaultzone: str | None = None
     dz_line = 0
@@ -328,6 +332,9 @@ def parse_system_conf(text: str, path: str = "<system.conf>") -> SystemConf:
                     cas_idle[c] = idle
         elif key in UNSUPPORTED_KEYS:
             raise _err(UNSUPPORTED_KEYS[key], path, lineno, key)
+        elif key in LAW_KEYS:
+            for c in parse_channels(value, path, lineno, key):
+                laws[c] = LAW_KEYS[key]
         elif key == "echocanceller":
             name, comma, rest = value.partition(",")
             name = name.strip().lower()
@@ -352,6 +359,10 @@ def parse_system_conf(text: str, path: str = "<system.conf>") -> SystemConf:
 
     spans = _layout(span_lines, dynamic, chans, path)
     configured = {c.channo: c for s in spans for c in s.channels}
+    for sp in spans:
+        for ch in sp.channels:
+            if ch.channo in laws:
+                ch.law = laws[ch.channo] or LAW[sp.kind]
     echocanceller: dict[int, str] = {}
     for name, chan_list, lineno in echo:
         for c in chan_list:

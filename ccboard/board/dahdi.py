@@ -3,9 +3,19 @@
 open_dahdi reads system.conf (the channels dahdi_cfg configured), opens /dev/dahdi/channel once
 per channel with DAHDI_SPECIFY, and takes each channel's span, position and law from the
 driver (DAHDI_GET_PARAMS) and each span's type, alarms and counters from DAHDI_SPANSTAT, so
-the model is the driver's, not system.conf's guess. Voice channels get DAHDI_SET_BLOCKSIZE 16
-(the driver refuses fewer than 16 octets, seen on the real driver in the VM): one 16-octet
-block per channel serves two 1 ms ticks, read at the first and written at the second.
+the model is the driver's, not system.conf's guess. Voice channels get blocks of `block` octets
+(default 16; the driver refuses fewer than 16, in DAHDI_SET_BLOCKSIZE and DAHDI_SET_BUFINFO
+alike): one block per channel serves block/8 ticks of 1 ms, read at the first and written at the
+last; the DSP still takes the audio 1 ms (8 samples) at a time. A larger block means fewer
+system calls per tick (one read and one write per channel per block) and more delay.
+
+Buffers (DAHDI_SET_BUFINFO): `buffers` blocks each way (default 32, the driver's maximum: 64 ms
+with 16-octet blocks). DAHDI's default of 2 blocks overruns: the driver's core timer moves audio
+in bursts of one kernel tick (4 ms at HZ=250), and a tick that is late by a few ms loses a block;
+measured in the VM, a loop that kept up on average still got only half the audio. Transmission
+uses DAHDI_POLICY_HALF_FULL: after an underrun (and at the start) the driver waits until half
+the buffers are written, so a late tick is absorbed by that cushion (buffers * block / 16 ms of
+delay) instead of chopping the outgoing audio.
 
 Events: DAHDI makes read()/write() fail with ELAST while a channel has an event pending, so a
 tick costs no ioctl until something happens; then DAHDI_GETEVENT is drained and mapped
@@ -14,7 +24,8 @@ tick costs no ioctl until something happens; then DAHDI_GETEVENT is drained and 
 D-channels (dchan=, hardhdlc=) are HDLC in the driver: a read returns one frame followed by its
 2 FCS octets, and a write takes the frame plus 2 octets of room the driver fills with the FCS.
 
-URL: dahdi:///etc/dahdi/system.conf (the default path), ?device=/dev/dahdi/channel.
+URL: dahdi:///etc/dahdi/system.conf (the default path), ?device=/dev/dahdi/channel,
+?buffers=N (2..32 blocks each way per voice channel), ?block=N (octets, a multiple of 8 from 16).
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ DEFAULT_CONF = "/etc/dahdi/system.conf"
 HDLC_MRU = 1024  # largest D-channel frame read at once, octets (Q.921 N201 is 260)
 FCS_OCTETS = 2
 BLOCK = 16  # DAHDI_SET_BLOCKSIZE refuses less than 16 octets (2 ms): two ticks per block
+BUFFERS = 32  # blocks each way (DAHDI_MAX_NUM_BUFS): 64 ms of slack for a late tick
 
 # Events whose meaning does not depend on the channel's signalling.
 ALARM_EVENTS = (lib.DAHDI_EVENT_ALARM, lib.DAHDI_EVENT_NOALARM, lib.DAHDI_EVENT_REMOVED)
@@ -101,9 +113,30 @@ def _law(curlaw: int, fallback: str) -> str:
 class DahdiBoard(Board):
     """A Board whose channels are DAHDI channel files."""
 
-    def __init__(self, conf: SystemConf, device: str = CHANNEL_DEVICE, opener: Opener | None = None) -> None:
+    def __init__(
+        self,
+        conf: SystemConf,
+        device: str = CHANNEL_DEVICE,
+        opener: Opener | None = None,
+        buffers: int = BUFFERS,
+        block: int = BLOCK,
+    ) -> None:
+        if not 2 <= buffers <= lib.DAHDI_MAX_NUM_BUFS:
+            raise BoardError(f"dahdi: buffers={buffers} out of range (2..{lib.DAHDI_MAX_NUM_BUFS} blocks)")
+        if block % SAMPLES_PER_TICK or not BLOCK <= block <= lib.DAHDI_MAX_BLOCKSIZE:
+            raise BoardError(
+                f"dahdi: block={block} octets: a multiple of {SAMPLES_PER_TICK} "
+                f"from {BLOCK} to {lib.DAHDI_MAX_BLOCKSIZE}"
+            )
+        if buffers * block > lib.DAHDI_MAX_BUF_SPACE:
+            raise BoardError(
+                f"dahdi: buffers={buffers} of block={block} octets exceed the driver's "
+                f"{lib.DAHDI_MAX_BUF_SPACE} octets"
+            )
         self.conf = conf
         self.device = device
+        self.buffers = buffers
+        self.block = block
         open_ = opener or (lambda channo, path: ChannelDevice.open(channo, path))
         self._dev: dict[int, ChannelDevice] = {}
         try:
@@ -115,10 +148,12 @@ class DahdiBoard(Board):
         self._rows = [(ch, self._dev[ch.channo]) for ch in self.channels if ch.signalling.is_voice]
         self._hdlc = [(ch, self._dev[ch.channo]) for ch in self.channels if ch.signalling == Signalling.DCHAN]
         self._frame = bytearray(HDLC_MRU + FCS_OCTETS)
-        n = len(self.channels)
-        self._rxblk = np.zeros((n, BLOCK), np.uint8)
-        self._txblk = np.zeros((n, BLOCK), np.uint8)
-        self._phase = 0
+        # Board puts the voice channels first: rows 0..nvoice-1 are the ones with audio files.
+        self._nvoice = len(self._rows)
+        self._rxblk = np.zeros((self._nvoice, block), np.uint8)
+        self._txblk = np.zeros((self._nvoice, block), np.uint8)
+        self._ticks_per_block = block // SAMPLES_PER_TICK
+        self._phase = 0  # the tick's place in the block: 0 reads, the last one writes
         self._pending: list[Event] = []
 
     # -- set-up -------------------------------------------------------------------------------
@@ -132,7 +167,7 @@ class DahdiBoard(Board):
             self._dev[ch.channo] = dev
             p = dev.get_params()
             if ch.signalling.is_voice:
-                dev.set_blocksize(BLOCK)
+                dev.set_bufinfo(self.buffers, self.block, lib.DAHDI_POLICY_HALF_FULL)
             span = spans.get(p.spanno)
             if span is None:
                 info = dev.spanstat(p.spanno)
@@ -176,18 +211,21 @@ class DahdiBoard(Board):
     def _exchange(self, tx_line: npt.NDArray[np.uint8], rx_line: npt.NDArray[np.uint8]) -> list[Event]:
         t = self.t + SAMPLES_PER_TICK
         events, self._pending = self._pending, []
-        half = slice(self._phase * SAMPLES_PER_TICK, (self._phase + 1) * SAMPLES_PER_TICK)
-        for ch, dev in self._rows:
-            row = ch.index
-            self._txblk[row, half] = tx_line[row]
-            if self._phase == 0:
-                got = self._io(ch, dev, t, events, dev.readinto, self._rxblk[row])
-                if got < BLOCK:
-                    self._rxblk[row, got:] = IDLE_OCTET.get(ch.law, 0xFF)
-            else:
-                self._io(ch, dev, t, events, dev.write, self._txblk[row])
-            rx_line[row] = self._rxblk[row, half]
-        self._phase ^= 1
+        nv, phase = self._nvoice, self._phase
+        part = slice(phase * SAMPLES_PER_TICK, (phase + 1) * SAMPLES_PER_TICK)
+        if phase == 0:
+            for ch, dev in self._rows:
+                got = self._io(ch, dev, t, events, dev.readinto, self._rxblk[ch.index])
+                if got < self.block:
+                    self._rxblk[ch.index, got:] = IDLE_OCTET.get(ch.law, 0xFF)
+        # whole-board copies: one numpy call each, whatever the channel count
+        self._txblk[:, part] = tx_line[:nv]
+        rx_line[:nv] = self._rxblk[:, part]
+        if phase == self._ticks_per_block - 1:
+            for ch, dev in self._rows:
+                self._io(ch, dev, t, events, dev.write, self._txblk[ch.index])
+            phase = -1
+        self._phase = phase + 1
         for ch, dev in self._hdlc:
             while True:
                 n = self._io(ch, dev, t, events, dev.readinto, self._frame)
@@ -238,6 +276,11 @@ class DahdiBoard(Board):
                 old = ev.alarms
         if new != old:
             events.append(AlarmChanged(t=t, span=number, alarms=new, raised=new & ~old, cleared=old & ~new))
+
+    @property
+    def next_tick_reads(self) -> bool:
+        """The next tick reads a block: a caller pacing itself on the driver polls before it."""
+        return self._phase == 0
 
     # -- line controls ------------------------------------------------------------------------
 
@@ -317,9 +360,21 @@ def open_dahdi(parsed: ParseResult) -> DahdiBoard:
     if parsed.netloc:
         raise BoardError(f"dahdi://{parsed.netloc}{parsed.path}: no host part (dahdi:///path/system.conf)")
     query = parse_qs(parsed.query)
-    unknown = set(query) - {"device"}
+    unknown = set(query) - {"device", "buffers", "block"}
     if unknown:
-        raise BoardError(f"dahdi URL: unknown parameter(s) {', '.join(sorted(unknown))} (device=)")
+        raise BoardError(
+            f"dahdi URL: unknown parameter(s) {', '.join(sorted(unknown))} (device=, buffers=, block=)"
+        )
     device = query.get("device", [CHANNEL_DEVICE])[-1]
+    buffers, block = (
+        _whole(query, key, default) for key, default in (("buffers", BUFFERS), ("block", BLOCK))
+    )
     conf = read_system_conf(parsed.path or DEFAULT_CONF)
-    return DahdiBoard(conf, device)
+    return DahdiBoard(conf, device, buffers=buffers, block=block)
+
+
+def _whole(query: dict[str, list[str]], key: str, default: int) -> int:
+    text = query.get(key, [str(default)])[-1]
+    if not text.isdigit():
+        raise BoardError(f"dahdi URL: {key}={text!r} is not a whole number")
+    return int(text)

@@ -74,6 +74,8 @@ IOCTLS = (
     "DAHDI_SETLAW",
     "DAHDI_GETRXBITS",
     "DAHDI_SETTXBITS",
+    "DAHDI_GET_BUFINFO",
+    "DAHDI_SET_BUFINFO",
 )
 CONSTANTS = (
     "DAHDI_CODE",
@@ -151,6 +153,11 @@ CONSTANTS = (
     "DAHDI_MAX_SPANS",
     "DAHDI_MAX_CHANNELS",
     "DAHDI_MAX_BLOCKSIZE",
+    "DAHDI_MAX_NUM_BUFS",
+    "DAHDI_MAX_BUF_SPACE",
+    "DAHDI_POLICY_IMMEDIATE",
+    "DAHDI_POLICY_WHEN_FULL",
+    "DAHDI_POLICY_HALF_FULL",
     "ELAST",
 )
 
@@ -183,6 +190,14 @@ STRUCTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("int", "pulsemaketime"),
         ("int", "pulseaftertime"),
         ("uint32_t", "chan_alarms"),
+    ),
+    "dahdi_bufferinfo": (
+        ("int", "txbufpolicy"),
+        ("int", "rxbufpolicy"),
+        ("int", "numbufs"),
+        ("int", "bufsize"),
+        ("int", "readbufs"),
+        ("int", "writebufs"),
     ),
     "dahdi_spaninfo": (
         ("int", "spanno"),

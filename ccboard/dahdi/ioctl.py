@@ -6,7 +6,7 @@ errno kept and a message naming the channel and the ioctl, e.g.
 
 Usage (one open file per channel, as DAHDI wants it):
     dev = ChannelDevice.open(5)          # /dev/dahdi/channel + DAHDI_SPECIFY(5)
-    dev.set_blocksize(8)                 # 8 octets = 1 ms per read/write
+    dev.set_blocksize(16)                # octets per read/write (the driver takes 16..DAHDI_MAX_BLOCKSIZE)
     p = dev.get_params()                 # spanno, chanpos, sigtype, curlaw, ...
     dev.write(octets); dev.readinto(buf)
     ev = dev.get_event()                 # DAHDI_EVENT_* (0 = none)
@@ -75,6 +75,15 @@ class Params:
 
 
 @dataclass(frozen=True)
+class BufInfo:
+    """struct dahdi_bufferinfo: the channel's driver-side buffers (sizes in octets)."""
+
+    txbufpolicy: int  # DAHDI_POLICY_*: when transmission starts after an underrun
+    numbufs: int  # buffers each way
+    bufsize: int  # octets per buffer = the block size of a read/write
+
+
+@dataclass(frozen=True)
 class SpanInfo:
     """struct dahdi_spaninfo as DAHDI_SPANSTAT returns it (counters cumulative)."""
 
@@ -140,12 +149,33 @@ class ChannelDevice:
         self._ioctl_int_in(lib.DAHDI_SPECIFY, channel, "DAHDI_SPECIFY")
 
     def set_blocksize(self, octets: int) -> None:
-        """DAHDI_SET_BLOCKSIZE: octets per read/write (8 = 1 ms at 8 kHz)."""
+        """DAHDI_SET_BLOCKSIZE: octets per read/write (8 per ms; the driver refuses fewer than 16)."""
         self._ioctl_int_in(lib.DAHDI_SET_BLOCKSIZE, octets, "DAHDI_SET_BLOCKSIZE")
 
     def get_blocksize(self) -> int:
         """DAHDI_GET_BLOCKSIZE, in octets."""
         return self._ioctl_int_out(lib.DAHDI_GET_BLOCKSIZE, "DAHDI_GET_BLOCKSIZE")
+
+    def get_bufinfo(self) -> BufInfo:
+        """DAHDI_GET_BUFINFO (the driver reports no fill levels: readbufs/writebufs are -1)."""
+        b = ffi.new("struct dahdi_bufferinfo *")
+        _check(lib.ccb_ioctl(self.fd, lib.DAHDI_GET_BUFINFO, b), "DAHDI_GET_BUFINFO", self.channel)
+        return BufInfo(txbufpolicy=b.txbufpolicy, numbufs=b.numbufs, bufsize=b.bufsize)
+
+    def set_bufinfo(self, numbufs: int, bufsize: int, txbufpolicy: int) -> None:
+        """DAHDI_SET_BUFINFO: numbufs buffers of bufsize octets each way (also the block size).
+
+        The driver wants 16 <= bufsize <= DAHDI_MAX_BLOCKSIZE and numbufs * bufsize <=
+        DAHDI_MAX_BUF_SPACE, and caps numbufs at DAHDI_MAX_NUM_BUFS. Received audio is always
+        handed up at once; txbufpolicy DAHDI_POLICY_HALF_FULL holds transmission back until half
+        the buffers are written (again after each underrun): a jitter cushion for a late writer.
+        """
+        b = ffi.new("struct dahdi_bufferinfo *")
+        b.txbufpolicy = txbufpolicy
+        b.rxbufpolicy = lib.DAHDI_POLICY_IMMEDIATE
+        b.numbufs = numbufs
+        b.bufsize = bufsize
+        _check(lib.ccb_ioctl(self.fd, lib.DAHDI_SET_BUFINFO, b), "DAHDI_SET_BUFINFO", self.channel)
 
     def flush(self, what: int) -> None:
         """DAHDI_FLUSH with DAHDI_FLUSH_{READ,WRITE,BOTH,EVENT,ALL}."""

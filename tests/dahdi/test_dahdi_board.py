@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ccboard.board import open_board
 from ccboard.board.channel import Signalling
@@ -87,6 +89,8 @@ class FakeDevice(ChannelDevice):
         self.rx: list[bytes] = []
         self.written: list[bytes] = []
         self.blocksize = 0
+        self.numbufs = 0
+        self.txbufpolicy = -1
         self.hooks: list[int] = []
         self.txbits: list[int] = []
         self.rxbits = 0b1101
@@ -111,6 +115,9 @@ class FakeDevice(ChannelDevice):
 
     def set_blocksize(self, octets: int) -> None:
         self.blocksize = octets
+
+    def set_bufinfo(self, numbufs: int, bufsize: int, txbufpolicy: int) -> None:
+        self.blocksize, self.numbufs, self.txbufpolicy = bufsize, numbufs, txbufpolicy
 
     def get_event(self) -> int:
         return self.events.pop(0) if self.events else lib.DAHDI_EVENT_NONE
@@ -172,6 +179,24 @@ def test_model_comes_from_the_driver() -> None:
     # voice channels: 16-octet blocks (the driver refuses fewer), read and written every other tick
     blocks = {d.channel: d.blocksize for d in drv.opened}
     assert blocks == {1: 16, 2: 16, 3: 16, 16: 0, 17: 16, 25: 16, 26: 16}
+    # 32 blocks each way, transmission held back until half are written (a late tick's cushion)
+    voice = [d for d in drv.opened if d.channel != 16]
+    assert {(d.numbufs, d.txbufpolicy) for d in voice} == {(32, lib.DAHDI_POLICY_HALF_FULL)}
+
+
+def test_buffers_from_the_url_and_out_of_range(tmp_path: Path) -> None:
+    drv = Driver()
+    board = DahdiBoard(
+        parse_system_conf(CONF), "/dev/dahdi/channel", lambda c, p: FakeDevice(drv, c), buffers=4
+    )
+    assert board.buffers == 4
+    for bad in (1, 33):
+        with pytest.raises(BoardError, match=f"buffers={bad} out of range"):
+            DahdiBoard(
+                parse_system_conf(CONF), "/dev/dahdi/channel", lambda c, p: FakeDevice(drv, c), buffers=bad
+            )
+    with pytest.raises(BoardError, match="buffers='x' is not a whole number"):
+        open_board(f"dahdi://{_conf_file(tmp_path)}?buffers=x")
 
 
 def test_failed_open_closes_what_was_opened() -> None:
@@ -203,6 +228,46 @@ def test_tick_moves_octets_both_ways() -> None:
     # nothing received on channel 3: the row is the law's idle octet (silence)
     assert (board.rx_line[board.channel(3).index] == 0xFF).all()
     assert (board.rx_line[board.channel(25).index] == 0xD5).all()
+
+
+@given(block=st.sampled_from([16, 24, 40, 160]), data=st.binary(min_size=320, max_size=320))
+@settings(max_examples=30, deadline=None)
+def test_any_block_size_moves_the_same_octets(block: int, data: bytes) -> None:
+    """block/8 ticks per block: read at the first, written at the last, rows 1 ms at a time."""
+    drv = Driver()
+    board = DahdiBoard(parse_system_conf(CONF), "/dev/dahdi/channel", lambda c, p: _open(drv, c), block=block)
+    assert {d.blocksize for d in drv.opened if d.channel != 16} == {block}
+    dev, row = _dev(drv, 1), board.channel(1).index
+    dev.rx = [data[i : i + block] for i in range(0, 320 - 320 % block, block)]
+    heard, reads = bytearray(), []
+    for k in range(len(dev.rx) * block // 8):
+        assert board.next_tick_reads == (k % (block // 8) == 0)
+        board.tx_line[row] = 0  # what the encode step overwrites; the sent octets come from tx
+        board.tx[row] = 0
+        board.tick()
+        heard += board.rx_line[row].tobytes()
+        reads.append(len(dev.written))
+    assert bytes(heard) == data[: len(heard)]
+    # a write only after the block's last tick, one block each
+    assert reads[block // 8 - 1] == 1 and all(len(w) == block for w in dev.written)
+
+
+def test_block_size_limits() -> None:
+    drv = Driver()
+    for bad, words in (
+        (8, "block=8 octets"),
+        (20, "block=20 octets"),
+        (8200, "block=8200"),
+        (1032, "exceed"),
+    ):
+        with pytest.raises(BoardError, match=words):
+            DahdiBoard(parse_system_conf(CONF), "/dev/dahdi/channel", lambda c, p: _open(drv, c), block=bad)
+
+
+def _open(drv: Driver, channo: int) -> ChannelDevice:
+    dev = FakeDevice(drv, channo)
+    drv.opened.append(dev)
+    return dev
 
 
 def test_pending_events_are_drained_and_mapped() -> None:

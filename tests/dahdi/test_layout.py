@@ -164,6 +164,8 @@ CALLS = [
     ("DAHDI_SETTXBITS", lambda d: d.set_tx_bits(0b1001)),
     ("DAHDI_GETRXBITS", lambda d: d.get_rx_bits()),
     ("DAHDI_SETLAW", lambda d: d.set_law(lib.DAHDI_LAW_ALAW)),
+    ("DAHDI_GET_BUFINFO", lambda d: d.get_bufinfo()),
+    ("DAHDI_SET_BUFINFO", lambda d: d.set_bufinfo(32, 16, lib.DAHDI_POLICY_HALF_FULL)),
 ]
 
 

@@ -126,7 +126,8 @@ def ensure_packages() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run(["apt-get", "update", "-qq"], "apt-get update", env=env)
     _run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        # dahdi-dkms- : apt must not pick dahdi-dkms for dahdi's dependency (builds every driver)
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, "dahdi-dkms-"],
         "apt-get install",
         env=env,
     )

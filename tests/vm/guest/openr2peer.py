@@ -1,14 +1,21 @@
 """OpenR2 (Debian's libopenr2) as the far end of an MFC/R2 trunk, on its own DAHDI channels.
 
 OpenR2 opens and drives its channels itself (CAS through DAHDI's ioctls, MF tones in-band on
-the channel file); this wrapper runs its event loop in a thread and records what it reports.
-Calls into the library happen on that thread only (OpenR2 1.3 is not thread safe): `submit`
-queues them. Offered calls are accepted and answered; a far-end clear is acknowledged.
+the channel file, 20 ms blocks, 4 buffers); OpenR2Peer runs its event loop in a thread and
+records what it reports. Calls into the library happen on that thread only (OpenR2 1.3 is not
+thread safe): `submit` queues them. Offered calls are accepted and answered; a far-end clear is
+acknowledged.
+
+OpenR2Process runs an OpenR2Peer in a child process (forked), so that OpenR2 keeps its 80 ms of
+buffers served on the VM's other CPU while our board's Python loop holds this process's GIL:
+under TCG a late OpenR2 loop chops its own MF tones. Same interface; what OpenR2 reports is
+pushed back over a pipe as it happens.
 """
 
 from __future__ import annotations
 
 import glob
+import multiprocessing
 import os
 import queue
 import select
@@ -16,6 +23,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 POLL_MS = 20  # longest sleep between two looks at the channels and OpenR2's timers
@@ -55,8 +63,19 @@ class OpenR2Peer:
 
     VARIANTS = {"itu": "OR2_VAR_ITU", "cn": "OR2_VAR_CHINA"}
 
-    def __init__(self, variant: str, channels: list[int], max_ani: int, max_dnis: int, debug: bool = False):
+    def __init__(
+        self,
+        variant: str,
+        channels: list[int],
+        max_ani: int,
+        max_dnis: int,
+        debug: bool = False,
+        on_change: Callable[[int, PeerCall], None] | None = None,
+        on_log: Callable[[str], None] | None = None,
+    ):
         self.log: list[str] = []
+        self.on_change = on_change  # called on OpenR2's thread after each change to a call
+        self.on_log = on_log
         self.calls: dict[int, PeerCall] = {c: PeerCall() for c in channels}
         self._ev = ffi.new("openr2_event_interface_t *")
         self._tr = ffi.new("openr2_transcoder_interface_t *")
@@ -114,9 +133,14 @@ class OpenR2Peer:
 
     # -- commands --------------------------------------------------------------------------------
 
+    def changed(self, channo: int) -> None:
+        if self.on_change is not None:
+            self.on_change(channo, self.calls[channo])
+
     def make_call(self, channo: int, ani: str, dnis: str) -> None:
         ch = self.chans[channo]
         self.calls[channo] = PeerCall()
+        self.changed(channo)
         cat = lib.OR2_CALLING_PARTY_CATEGORY_NATIONAL_SUBSCRIBER
         self.submit(lambda: lib.openr2_chan_make_call(ch, ani.encode(), dnis.encode(), cat))
 
@@ -150,6 +174,7 @@ def _call(chan: Any) -> tuple[OpenR2Peer, int, PeerCall]:
 def peer_on_call_init(chan: Any) -> None:
     peer, c, _ = _call(chan)
     peer.calls[c] = PeerCall(events=["init"])
+    peer.changed(c)
 
 
 @ffi.def_extern()
@@ -159,6 +184,7 @@ def peer_on_call_offered(chan: Any, ani: Any, dnis: Any, category: int) -> None:
     call.ani = ffi.string(ani).decode() if ani != ffi.NULL else ""
     call.dnis = ffi.string(dnis).decode() if dnis != ffi.NULL else ""
     call.category = ffi.string(lib.openr2_proto_get_category_string(category)).decode()
+    peer.changed(c)
     peer.submit(lambda: lib.openr2_chan_accept_call(chan, lib.OR2_CALL_NO_CHARGE))
 
 
@@ -166,13 +192,14 @@ def peer_on_call_offered(chan: Any, ani: Any, dnis: Any, category: int) -> None:
 def peer_on_call_accepted(chan: Any, mode: int) -> None:
     peer, c, call = _call(chan)
     call.events.append("accepted")
+    peer.changed(c)
     if "offered" in call.events:  # incoming: answer it
         peer.submit(lambda: lib.openr2_chan_answer_call(chan))
 
 
 @ffi.def_extern()
 def peer_on_call_answered(chan: Any) -> None:
-    _call(chan)[2].events.append("answered")
+    _note(chan, "answered")
 
 
 @ffi.def_extern()
@@ -180,32 +207,33 @@ def peer_on_call_disconnect(chan: Any, cause: int) -> None:
     peer, c, call = _call(chan)
     call.events.append("disconnect")
     call.disconnect_cause = ffi.string(lib.openr2_proto_get_disconnect_string(cause)).decode()
+    peer.changed(c)
     peer.submit(lambda: lib.openr2_chan_disconnect_call(chan, lib.OR2_CAUSE_NORMAL_CLEARING))
 
 
 @ffi.def_extern()
 def peer_on_call_end(chan: Any) -> None:
-    _call(chan)[2].events.append("end")
+    _note(chan, "end")
 
 
 @ffi.def_extern()
 def peer_on_os_error(chan: Any, err: int) -> None:
-    _call(chan)[2].errors.append(f"os error {err} ({os.strerror(err)})")
+    _note(chan, error=f"os error {err} ({os.strerror(err)})")
 
 
 @ffi.def_extern()
 def peer_on_protocol_error(chan: Any, error: int) -> None:
-    _call(chan)[2].errors.append("protocol error: " + ffi.string(lib.openr2_proto_get_error(error)).decode())
+    _note(chan, error="protocol error: " + ffi.string(lib.openr2_proto_get_error(error)).decode())
 
 
 @ffi.def_extern()
 def peer_on_line_idle(chan: Any) -> None:
-    _call(chan)[2].events.append("line-idle")
+    _note(chan, "line-idle")
 
 
 @ffi.def_extern()
 def peer_on_line_blocked(chan: Any) -> None:
-    _call(chan)[2].events.append("line-blocked")
+    _note(chan, "line-blocked")
 
 
 @ffi.def_extern()
@@ -213,3 +241,134 @@ def peer_on_log(line: Any) -> None:
     text = ffi.string(line).decode(errors="replace").rstrip()
     for p in set(_peers.values()):
         p.log.append(text)
+        if p.on_log is not None:
+            p.on_log(text)
+
+
+def _note(chan: Any, event: str = "", error: str = "") -> None:
+    peer, c, call = _call(chan)
+    if event:
+        call.events.append(event)
+    if error:
+        call.errors.append(error)
+    peer.changed(c)
+
+
+# -- the peer in a child process -------------------------------------------------------------------
+
+
+def _close_inherited_channels() -> None:
+    """A forked child holds copies of the parent's DAHDI files; DAHDI lets one file hold a
+    channel, so they would keep the parent's channels busy after it closes them."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith("/dev/dahdi/"):
+                os.close(int(name))
+        except OSError:
+            pass
+
+
+def _serve(cmd: Connection, push: Connection, args: tuple[Any, ...]) -> None:
+    """The child: an OpenR2Peer; commands in on `cmd`, call changes and log lines out on `push`."""
+    _close_inherited_channels()
+    try:
+        peer = OpenR2Peer(
+            *args,
+            on_change=lambda c, call: push.send(("call", c, call)),
+            on_log=lambda text: push.send(("log", 0, text)),
+        )
+    except Exception as exc:  # reported to the parent, which raises it
+        cmd.send(("error", repr(exc)))
+        return
+    cmd.send(("ok", None))
+    while True:
+        op, a = cmd.recv()
+        try:
+            if op == "close":
+                peer.close()
+                cmd.send(("ok", None))
+                return
+            result = getattr(peer, op)(*a)
+        except Exception as exc:
+            cmd.send(("error", f"{op}{a}: {exc!r}"))
+        else:
+            cmd.send(("ok", result))
+
+
+class OpenR2Process:
+    """OpenR2Peer's interface, the peer running in a forked child process."""
+
+    def __init__(
+        self,
+        variant: str,
+        channels: list[int],
+        max_ani: int,
+        max_dnis: int,
+        debug: bool = False,
+    ) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._cmd, child_cmd = ctx.Pipe()
+        self._push, child_push = ctx.Pipe(duplex=False)
+        self._calls: dict[int, PeerCall] = {c: PeerCall() for c in channels}
+        self._log: list[str] = []
+        self._proc = ctx.Process(
+            target=_serve,
+            args=(child_cmd, child_push, (variant, channels, max_ani, max_dnis, debug)),
+            daemon=True,
+        )
+        self._proc.start()
+        child_cmd.close()  # the child's ends: closed here so that its exit reads as EOF
+        child_push.close()
+        self._ask("start")
+
+    def _ask(self, op: str, *args: Any) -> Any:
+        if op != "start":
+            self._cmd.send((op, args))
+        if not self._cmd.poll(10.0):
+            raise RuntimeError(f"OpenR2 child: no answer to {op} in 10 s")
+        status, value = self._cmd.recv()
+        if status != "ok":
+            raise RuntimeError(f"OpenR2 child: {value}")
+        return value
+
+    def _drain(self) -> None:
+        while self._push.poll(0):
+            try:
+                kind, c, value = self._push.recv()
+            except EOFError:  # the child has exited
+                return
+            if kind == "call":
+                self._calls[c] = value
+            else:
+                self._log.append(value)
+
+    @property
+    def calls(self) -> dict[int, PeerCall]:
+        self._drain()
+        return self._calls
+
+    @property
+    def log(self) -> list[str]:
+        self._drain()
+        return self._log
+
+    def make_call(self, channo: int, ani: str, dnis: str) -> None:
+        self._ask("make_call", channo, ani, dnis)
+
+    def hang_up(self, channo: int) -> None:
+        self._ask("hang_up", channo)
+
+    def cas(self, channo: int) -> tuple[str, str]:
+        return tuple(self._ask("cas", channo))  # type: ignore[return-value]
+
+    def state(self, channo: int) -> str:
+        return str(self._ask("state", channo))
+
+    def close(self) -> None:
+        try:
+            self._ask("close")
+        finally:
+            self._proc.join(5.0)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._drain()
