@@ -392,7 +392,7 @@ class BackwardRegister:
             v = self.v
             quiet = not self.tone and not self.fwd
             end_by_timeout = (self.asked == "dnis" and not v.i.no_more_dnis) or (
-                self.asked == "ani" and not v.i.no_more_ani
+                self.asked == "ani" and (not v.i.no_more_ani or v.ani_ends_by_silence)
             )
             if quiet and end_by_timeout and self.state != "waiting-first-digit":
                 # the forward end has no more digits and no signal to say so: resume with a pulse

@@ -108,6 +108,7 @@ class R2Variant:
     max_dnis: int = 4
     ani_first: bool = True  # the backward end asks for category and ANI after the first DNIS digit
     force_max_ani: bool = False  # exactly max_ani ANI digits are exchanged (China)
+    ani_ends_by_silence: bool = False  # a forward end silent on an ANI request has no more ANI
     accept_signal: str = "accept_charge"  # the group B signal accept() sends
     a: GroupA = field(default_factory=GroupA)
     b: GroupB = field(default_factory=GroupB)
@@ -147,16 +148,23 @@ ITU = R2Variant(
     source="Q.421/Q.441; OpenR2 openr2_proto_configure_context defaults",
 )
 
+# A-1 asks for the next DNIS digit and, after the category, for the next ANI digit. OpenR2
+# 1.3.3 (Debian) as forward end answers every A-1 with DNIS and never sends ANI; as backward end
+# it asks DNIS 1, A-6, ANI, rest of DNIS. So our backward end asks DNIS first, then for
+# ANI, and takes silence there as "no ANI" (pulsed A-3); our forward end serves either order.
 CHINA = R2Variant(
     name="cn",
     country="China",
     cd=0b11,
+    ani_first=False,
     force_max_ani=True,
+    ani_ends_by_silence=True,
     a=GroupA(next_ani=1, category=6, address_complete_charge=0),
     b=GroupB(accept_charge=1, busy=2, special_info=0),
     i=GroupI(no_more_dnis=0),
-    source="China No.1; OpenR2 r2config_china (CD=11, A-1 next ANI, A-6 category, B-1 accept, "
-    "B-2 busy, ANI may come first, max ANI forced)",
+    source="China No.1; OpenR2 1.3.3 r2config_china and r2proto.c (CD=11, A-1 next DNIS or, after "
+    "A-6 category, next ANI; B-1 accept, B-2 busy; no end-of-DNIS signal; ANI ends with I-15, "
+    "I-12, max_ani digits or silence)",
 )
 
 MEXICO = R2Variant(
