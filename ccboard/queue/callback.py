@@ -68,6 +68,7 @@ class CallbackConfig:
         (Outcome.NO_ANSWER, 600.0),
         (Outcome.BUSY, 300.0),
         (Outcome.MACHINE, 900.0),
+        (Outcome.LOST, 60.0),  # cut short by a restart: try again soon
     )
     default_retry: float = 600.0
     tz: str = "UTC"

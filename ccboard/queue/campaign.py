@@ -81,6 +81,7 @@ class CampaignConfig:
         RecycleRule(Outcome.BUSY, 300.0, 5, "BUSY_MAX"),
         RecycleRule(Outcome.MACHINE, 3600.0, 2, "AM_MAX"),
         RecycleRule(Outcome.DROPPED, 600.0, 2, "DROP_MAX"),
+        RecycleRule(Outcome.LOST, 60.0, 3, "LOST_MAX"),  # in flight when the engine died
     )
     drop_cap: float = 0.03
     max_ratio: float = 3.0

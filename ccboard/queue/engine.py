@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,9 +28,9 @@ from ccboard.ivr import IvrCall, IvrError, TransferResult
 from ccboard.queue import events as ev
 from ccboard.queue.acd import Acd
 from ccboard.queue.callback import CallbackCore, CallbackOffer, CallbackOutcome
+from ccboard.queue.durable import Decision, Durable
 from ccboard.queue.events import Action, Outcome
 from ccboard.store.records import LedgerEvent as LedgerRow
-from ccboard.store.records import SmsMessage
 
 if TYPE_CHECKING:
     from ccboard.ivr import IvrRunner
@@ -75,13 +74,6 @@ PHRASES: dict[str, dict[str, str]] = {
         "callback_keep_waiting": "请继续等待。",
     },
 }
-
-
-def to_row(e: ev.LedgerEvent, uid: str) -> LedgerRow:
-    """A core's ledger event as the store's row."""
-    r = e.row()
-    d1, d2, d3, d4, d5 = r[5:10]
-    return LedgerRow(e.time, r[1], r[2], r[3], r[4], d1, d2, d3, d4, d5, uid=uid)
 
 
 def from_row(r: LedgerRow) -> ev.LedgerEvent:
@@ -138,12 +130,23 @@ class SimAgents:
         talk_ms = float(self.rng.uniform(*self.talk_s)) * 1000
         self.board.at(self.board.t / 8 + talk_ms, fe.onhook, pos)
 
+    def nobody(self, port: int) -> None:
+        """The callback's customer did not answer: the agent puts the phone down."""
+        fe, pos = self._fe(port)
+        fe.onhook(pos)
+
 
 class QueueEngine:
     """Binds an ``Acd`` (and a ``CallbackCore``) to an IVR runner, a store and agents' phones.
 
     `agents`: agent name -> board channel of the agent's phone (FXS port). `lines`: picks a free
     line for dialling a callback out (None: none free). `epoch`: s since the epoch at board time 0.
+
+    Every input to the cores goes through the store's journal (``ccboard.queue.durable``) under
+    `server`'s name. `resume`: on bind, replay that journal (the engine or its process died and
+    was restarted on the same store) and end the legs lost with it; kept-place and scheduled
+    callbacks, agents' states and the queues' figures carry on. Without it the journal is only
+    appended to (a fresh run on a store that already holds one).
     """
 
     def __init__(
@@ -160,6 +163,8 @@ class QueueEngine:
         people: SimAgents | None = None,
         menu_timeout: float = 6.0,
         dial_timeout: float = 30.0,
+        server: str = "engine",
+        resume: bool = False,
     ) -> None:
         self.store = store
         self.acd = acd
@@ -181,8 +186,12 @@ class QueueEngine:
         self._ringing: dict[str, str] = {}  # agent -> callid being rung
         self._busy_ports: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._uid = count()
-        self._cb_ids = count(1)
+        cores: dict[str, Any] = {"acd": acd}
+        if callbacks is not None:
+            cores["callback"] = callbacks
+        self.durable = Durable(store, server, cores)
+        self.resume = resume
+        self._deferred: list[Action] = []  # decided before the loop ran (bind): acted on first tick
 
     # -- binding and time ----------------------------------------------------------------------
 
@@ -191,10 +200,19 @@ class QueueEngine:
         self.runner = runner
         runner.tick_hooks.append(self._tick)
         now = self.now()
+        if self.resume:
+            d = self.durable.recover(now)
+            self.emitted.extend(d.ledger)
+            self._deferred += d.actions
+        else:
+            self.durable.start_fresh()
         for name, port in self.agents.items():
-            self._feed(ev.AgentLogin(name, f"chan{port}"), now)
+            a = self.acd.agents.get(name)
+            if a is None or not a.logged_in:
+                self._feed(ev.AgentLogin(name, f"chan{port}"), now, defer=True)
             for q in queues:
-                self._feed(ev.AddMember(name, q), now)
+                if a is None or q not in a.members:
+                    self._feed(ev.AddMember(name, q), now, defer=True)
 
     def now(self) -> float:
         """Engine time: epoch s."""
@@ -203,12 +221,15 @@ class QueueEngine:
 
     def _tick(self, runner: IvrRunner) -> None:
         now = self.now()
+        if self._deferred:
+            acts, self._deferred = self._deferred, []
+            for a in acts:
+                self._act(a, now)
         for core in (self.acd, self.callbacks):
-            if core is None:
-                continue
-            d = core.next_deadline()
+            d = core.next_deadline() if core is not None else None
             if d is not None and d <= now:
-                self._apply(core.on_timeout(now), now)
+                self._apply(self.durable.timeouts(now), now)
+                break  # timeouts() fired every core that was due
 
     def idle(self) -> bool:
         """Nothing waiting, ringing, connected or pending (the run may stop)."""
@@ -217,30 +238,34 @@ class QueueEngine:
 
     # -- feeding the cores and carrying out their decisions -----------------------------------------
 
-    def _feed(self, event: ev.Event, now: float | None = None) -> None:
+    def _feed(
+        self, event: ev.Event, now: float | None = None, core: str | None = None, defer: bool = False
+    ) -> None:
+        """Feed the ACD (or the callback core) through the journal, then act on the decision."""
         now = self.now() if now is None else now
-        if isinstance(event, CallbackOffer | CallbackOutcome):
-            assert self.callbacks is not None
-            acts = self.callbacks.handle(event, now)
+        if core is None:
+            core = "callback" if isinstance(event, CallbackOffer | CallbackOutcome) else "acd"
+        d = self.durable.feed(core, event, now)
+        if defer:
+            self.emitted.extend(d.ledger)
+            self._deferred += d.actions
         else:
-            acts = self.acd.handle(event, now)
-        self._apply(acts, now)
+            self._apply(d, now)
 
-    def _apply(self, actions: Sequence[Action], now: float) -> None:
-        """Write the decision's ledger events (and SMS) in one transaction, then act."""
-        ledger = [a for a in actions if isinstance(a, ev.LedgerEvent)]
-        sms = [
-            SmsMessage(f"sms-{a.ref or next(self._uid)}", a.number, a.text, now)
-            for a in actions
-            if isinstance(a, ev.SendSms)
-        ]
-        if ledger or sms:
-            rows = [to_row(e, f"{e.callid}/{e.EVENT}/{next(self._uid)}") for e in ledger]
-            self.store.record(events=rows, sms=sms)
-            self.emitted.extend(ledger)
-        for a in actions:
-            if not isinstance(a, ev.LedgerEvent | ev.SendSms):
-                self._act(a, now)
+    def _dial_result(self, callid: str, outcome: Outcome) -> None:
+        """A kept-place callback's dial ended: the ACD and the callback core learn it in one
+        decision (one transaction), so a crash cannot leave the stint ended but no retry booked."""
+        inputs: list[tuple[str, ev.Event]] = [("acd", ev.CallbackDialResult(callid, outcome))]
+        if self.callbacks is not None and callid in self.callbacks.requests:
+            inputs.append(("callback", CallbackOutcome(callid, outcome)))
+        now = self.now()
+        self._apply(self.durable.feed_many(inputs, now), now)
+
+    def _apply(self, d: Decision, now: float) -> None:
+        """The decision's ledger events and SMS are written (by Durable): now act."""
+        self.emitted.extend(d.ledger)
+        for a in d.actions:
+            self._act(a, now)
 
     def _act(self, a: Action, now: float) -> None:
         if isinstance(a, ev.RingAgent):
@@ -255,15 +280,14 @@ class QueueEngine:
                 self._spawn(self._drop_agent(a.agent))
         elif isinstance(a, ev.Bridge):
             self._bridge(a.callid, a.agent)
-        elif isinstance(a, ev.KeepPlace):
+        elif isinstance(a, ev.KeepPlace):  # the ACD was told in the same decision (durable.derive)
             w = self.waiters.get(a.callid)
             if w is not None:
                 w.virtual = True
-            self._feed(ev.CallerToVirtual(a.callid, a.number, a.promised), now)
         elif isinstance(a, ev.DialCallback):
             self._spawn(self._callback(a.callid, a.number, a.agent, a.whisper))
         elif isinstance(a, ev.EnqueueCallback):
-            self._feed(ev.CallArrives(a.callid, a.queuename, priority=a.priority, number=a.number), now)
+            pass  # entered the queue in the same decision (durable.derive)
         elif isinstance(a, ev.Announce | ev.Prompt | ev.Hangup | ev.ExitQueue):
             w = self.waiters.get(a.callid)
             if w is not None and w.call is not None:
@@ -384,17 +408,14 @@ class QueueEngine:
         if cust is None:
             if line is not None and self.release_line is not None:
                 self.release_line(line)
-            outcome = Outcome.NO_ANSWER
             await self._drop_agent(agent)
-            self._feed(ev.CallbackDialResult(callid, outcome))
+            if self.people is not None:  # else the phone stays off hook and the port rings no more
+                self.people.nobody(self.agents[agent])
             self.waiters.pop(callid, None)
-            if self.callbacks is not None and callid in self.callbacks.requests:
-                self._feed(CallbackOutcome(callid, outcome))
+            self._dial_result(callid, Outcome.NO_ANSWER)
             return
         w.leg = cust
-        self._feed(ev.CallbackDialResult(callid, Outcome.ANSWERED))
-        if self.callbacks is not None and callid in self.callbacks.requests:
-            self._feed(CallbackOutcome(callid, Outcome.ANSWERED))
+        self._dial_result(callid, Outcome.ANSWERED)
         try:
             if w.agent:
                 await self._until_ended(w, cust)
@@ -536,4 +557,4 @@ class QueueEngine:
         for k in keys:
             if w.agent or not self._menu_open(w.callid):
                 break
-            self._apply(self.callbacks.handle(ev.CallerKey(w.callid, k), now), now)
+            self._feed(ev.CallerKey(w.callid, k), now, core="callback")

@@ -88,6 +88,7 @@ class Outcome(enum.Enum):
     INVALID = "invalid"
     REFUSED = "refused"
     DROPPED = "dropped"  # answered by a person, no agent free in time (predictive dialling)
+    LOST = "lost"  # the dial was in flight when the engine died (ccboard.queue.durable)
 
 
 # ---------------------------------------------------------------- actions and ledger events

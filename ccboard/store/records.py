@@ -195,6 +195,23 @@ class SmsMessage:
     ref: str = ""  # what it confirms, e.g. a callback id
 
 
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One input a server's queue engine fed to one of its sans-IO cores, kept so that a restarted
+    engine can replay them into fresh cores and carry on where it died.
+
+    seq: 1, 2, ... per server; kind: "event" (body = the event, JSON) or "timeout" (body "");
+    time: the "now" it was fed with (s since the epoch).
+    """
+
+    server: str
+    seq: int
+    time: float
+    core: str
+    kind: str
+    body: str = ""
+
+
 R = TypeVar("R")
 
 

@@ -3,12 +3,15 @@
 Rules every method keeps:
 - a write is one transaction, committed before the method returns, so the caller may
   acknowledge the action it records only after the call returns (write-ahead of the action);
-- inserts are idempotent by key (ledger uid, CDR uniqueid, callback id, attempt key, SMS id):
-  retrying a write after a crash stores nothing twice;
+- inserts are idempotent by key (ledger uid, CDR uniqueid, callback id, attempt key, SMS id,
+  journal server/seq): retrying a write after a crash stores nothing twice; rows go in as one
+  multi-row INSERT per table and transaction;
 - claims of callbacks, campaign attempts and SMS are exactly-once: PostgreSQL takes rows
   `FOR UPDATE SKIP LOCKED`, SQLite holds its single writer lock (BEGIN IMMEDIATE). A claim is a
   lease: a worker that dies leaves rows that another worker may claim once `claim_until` passed,
   and finishing a row needs the `claim_seq` it was handed, so an outcome is recorded once.
+  Claim many at once (limit=N) and finish them together (finish_callbacks) for throughput;
+- the journal keeps each queue engine's inputs for replay after a crash (ccboard.queue.durable).
 
 Callers pass "now" (s since the epoch); the store reads no clock. One Repository owns one
 database connection: use one per thread or process.
@@ -35,6 +38,7 @@ from ccboard.store.records import (
     Callback,
     CampaignAttempt,
     Cdr,
+    JournalEntry,
     LedgerEvent,
     QueueMember,
     SmsMessage,
@@ -56,6 +60,7 @@ _TABLES: Final[dict[str, tuple[type[Any], str]]] = {
     "agent_state": (AgentState, "agent"),
     "queue_members": (QueueMember, "queue, agent"),
     "sms_outbox": (SmsMessage, "created, id"),
+    "journal": (JournalEntry, "server, seq"),
 }
 
 
@@ -91,6 +96,18 @@ class _Tx:
         if rows:
             self.cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
+    def values(self, sql: str, rows: Sequence[Sequence[Any]], tail: str = "", chunk: int = 200) -> int:
+        """Run `sql` with "{VALUES}" replaced by a multi-row VALUES list, `chunk` rows per statement
+        (one statement instead of one per row: the server parses and plans it once); returns the
+        rows the statements affected."""
+        n = 0
+        for i in range(0, len(rows), chunk):
+            part = rows[i : i + chunk]
+            marks = ", ".join("(" + ", ".join("?" for _ in part[0]) + ")" for _ in part)
+            self.cur.execute(self._sql(sql.replace("{VALUES}", marks) + tail), [v for r in part for v in r])
+            n += max(self.cur.rowcount, 0)
+        return n
+
     def rows(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
         return [from_row(cls, r) for r in self.run(sql, params).fetchall()]
 
@@ -100,11 +117,11 @@ def _cols(cls: type[Any], prefix: str = "") -> str:
 
 
 def _insert(table: str, cls: type[Any], key: str) -> str:
+    """INSERT of rows of `cls` (the rows' marks in place of {VALUES}), skipping stored keys."""
     cols = columns(cls)
     if cls is LedgerEvent:
         cols = tuple(c for c in cols if c != "id")  # the store numbers ledger rows
-    marks = ", ".join("?" for _ in cols)
-    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING"
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES {{VALUES}} ON CONFLICT ({key}) DO NOTHING"
 
 
 def _values(rec: Any, drop_id: bool = False) -> tuple[Any, ...]:
@@ -117,6 +134,7 @@ _INS_CDR: Final = _insert("cdr", Cdr, "uniqueid")
 _INS_CALLBACK: Final = _insert("callbacks", Callback, "id")
 _INS_ATTEMPT: Final = _insert("campaign_attempts", CampaignAttempt, "campaign, contact, attempt")
 _INS_SMS: Final = _insert("sms_outbox", SmsMessage, "id")
+_INS_JOURNAL: Final = _insert("journal", JournalEntry, "server, seq")
 
 
 def queue_log_line(ev: LedgerEvent) -> str:
@@ -239,14 +257,16 @@ class Repository(ABC):
         callbacks: Sequence[Callback] = (),
         attempts: Sequence[CampaignAttempt] = (),
         sms: Sequence[SmsMessage] = (),
+        journal: Sequence[JournalEntry] = (),
     ) -> None:
-        """Write ledger events, CDRs, new callbacks, new attempts and SMS in one transaction.
+        """Write ledger events, CDRs, new callbacks, new attempts, SMS and journal entries in one
+        transaction.
 
         Idempotent: rows whose key is already stored are left as they are.
         """
         key = (events[0].callid if events else cdrs[0].uniqueid if cdrs else "") if (events or cdrs) else ""
         with self.tx("record", "ledger", key) as t:
-            self._record(t, events, cdrs, callbacks, attempts, sms)
+            self._record(t, events, cdrs, callbacks, attempts, sms, journal)
 
     def _record(
         self,
@@ -256,12 +276,14 @@ class Repository(ABC):
         callbacks: Sequence[Callback] = (),
         attempts: Sequence[CampaignAttempt] = (),
         sms: Sequence[SmsMessage] = (),
+        journal: Sequence[JournalEntry] = (),
     ) -> None:
-        t.many(_INS_LEDGER, [_values(e, drop_id=True) for e in events])
-        t.many(_INS_CDR, [_values(c) for c in cdrs])
-        t.many(_INS_CALLBACK, [_values(c) for c in callbacks])
-        t.many(_INS_ATTEMPT, [_values(a) for a in attempts])
-        t.many(_INS_SMS, [_values(m) for m in sms])
+        t.values(_INS_JOURNAL, [_values(j) for j in journal])
+        t.values(_INS_LEDGER, [_values(e, drop_id=True) for e in events])
+        t.values(_INS_CDR, [_values(c) for c in cdrs])
+        t.values(_INS_CALLBACK, [_values(c) for c in callbacks])
+        t.values(_INS_ATTEMPT, [_values(a) for a in attempts])
+        t.values(_INS_SMS, [_values(m) for m in sms])
 
     def append(self, *events: LedgerEvent) -> None:
         """Append ledger events (one transaction)."""
@@ -462,30 +484,53 @@ class Repository(ABC):
         retry_at None: the callback is done. Otherwise it is due again at retry_at, or failed
         once max_attempts dials were made. Raises StoreConflictError if the claim no longer holds.
         """
-        attempts = cb.attempts + 1
-        if retry_at is None:
-            state, due = DONE, cb.due
-        elif attempts >= cb.max_attempts:
-            state, due = FAILED, cb.due
-        else:
-            state, due = PENDING, retry_at
-        finished = now if state != PENDING else 0.0
-        sets = {
-            "state": state,
-            "attempts": attempts,
-            "outcome": outcome,
-            "due": due,
-            "finished": finished,
-            "claimed_by": "",
-            "claim_until": 0.0,
-        }
+        done, sets = _callback_finished(cb, outcome, now, retry_at)
         with self.tx("finish", "callbacks", cb.id) as t:
             self._finish(t, "callbacks", {"id": cb.id}, cb, sets, "finish")
             self._record(t, events=events)
-        return Callback(
-            cb.id, cb.callid, cb.queue, cb.number, due, cb.created, cb.mode, state, attempts,
-            cb.max_attempts, outcome, cb.context, cb.sms, "", 0.0, cb.claim_seq, finished,
-        )  # fmt: skip
+        return done
+
+    def finish_callbacks(
+        self,
+        results: Sequence[tuple[Callback, str, float | None]],
+        now: float,
+        events: Sequence[LedgerEvent] = (),
+    ) -> list[Callback]:
+        """Record the outcomes of many claimed callbacks, and their ledger events, in one transaction.
+
+        Each result is (callback as claimed, outcome, retry_at) with finish_callback's meaning. All
+        or nothing: if any claim no longer holds, StoreConflictError and nothing is stored. One
+        UPDATE for all of them (joined to a VALUES list) and one INSERT of the events, so a worker
+        that claimed N rows at once pays a few round trips for all N instead of a few per row.
+        """
+        done: list[Callback] = []
+        params: list[tuple[Any, ...]] = []
+        for cb, outcome, retry_at in results:
+            new, sets = _callback_finished(cb, outcome, now, retry_at)
+            done.append(new)
+            params.append((*sets.values(), cb.id, CLAIMED, cb.claimed_by, cb.claim_seq))
+        if not results:
+            return done
+        # one UPDATE joined to a VALUES list (v.column1.. on both backends), not one per row
+        n = len(_CALLBACK_FINISH_COLS)
+        assign = ", ".join(f"{k} = v.column{i + 1}" for i, k in enumerate(_CALLBACK_FINISH_COLS))
+        with self.tx("finish", "callbacks", results[0][0].id) as t:
+            done_rows = t.values(
+                f"UPDATE callbacks SET {assign} FROM (VALUES {{VALUES}}) AS v"
+                f" WHERE callbacks.id = v.column{n + 1} AND callbacks.state = v.column{n + 2}"
+                f" AND callbacks.claimed_by = v.column{n + 3} AND callbacks.claim_seq = v.column{n + 4}",
+                params,
+            )
+            if done_rows != len(params):
+                raise StoreConflictError(
+                    f"{len(params) - done_rows} of {len(params)} claims no longer hold"
+                    " (expired and taken over, or finished); nothing stored",
+                    "callbacks",
+                    results[0][0].id,
+                    "finish",
+                )
+            self._record(t, events=events)
+        return done
 
     def cancel_callback(self, callback_id: str, now: float, events: Sequence[LedgerEvent] = ()) -> bool:
         """Cancel a pending callback (the caller got through another way); False if not pending."""
@@ -659,6 +704,22 @@ class Repository(ABC):
             rows = t.run(sql, params).fetchall()
         return [QueueMember(q, a, int(p), bool(pa), r, s) for q, a, p, pa, r, s in rows]
 
+    # -- engine journal -----------------------------------------------------------------------
+    def journal(self, server: str, after: int = 0) -> list[JournalEntry]:
+        """A server's journal entries with seq > after, in order."""
+        with self.tx("read", "journal", server, write=False) as t:
+            return t.rows(
+                JournalEntry,
+                f"SELECT {_cols(JournalEntry)} FROM journal WHERE server = ? AND seq > ? ORDER BY seq",
+                (server, after),
+            )
+
+    def journal_seq(self, server: str) -> int:
+        """The last seq a server's journal holds (0 if none)."""
+        with self.tx("read", "journal", server, write=False) as t:
+            row = t.run("SELECT MAX(seq) FROM journal WHERE server = ?", (server,)).fetchone()
+        return int(row[0] or 0)
+
     # -- SMS outbox ---------------------------------------------------------------------------
     def enqueue_sms(self, msg: SmsMessage, events: Sequence[LedgerEvent] = ()) -> None:
         with self.tx("enqueue", "sms_outbox", msg.id) as t:
@@ -704,3 +765,28 @@ class Repository(ABC):
         with self.tx("read", "sms_outbox", write=False) as t:
             sql = f"SELECT {_cols(SmsMessage)} FROM sms_outbox {self._clause(where)} ORDER BY created, id"
             return t.rows(SmsMessage, sql, params)
+
+
+_CALLBACK_FINISH_COLS: Final = (
+    "state", "attempts", "outcome", "due", "finished", "claimed_by", "claim_until",
+)  # fmt: skip
+
+
+def _callback_finished(
+    cb: Callback, outcome: str, now: float, retry_at: float | None
+) -> tuple[Callback, dict[str, Any]]:
+    """A claimed callback after one dial with `outcome`: the new record and the columns to set."""
+    attempts = cb.attempts + 1
+    if retry_at is None:
+        state, due = DONE, cb.due
+    elif attempts >= cb.max_attempts:
+        state, due = FAILED, cb.due
+    else:
+        state, due = PENDING, retry_at
+    finished = now if state != PENDING else 0.0
+    vals = (state, attempts, outcome, due, finished, "", 0.0)
+    new = Callback(
+        cb.id, cb.callid, cb.queue, cb.number, due, cb.created, cb.mode, state, attempts,
+        cb.max_attempts, outcome, cb.context, cb.sms, "", 0.0, cb.claim_seq, finished,
+    )  # fmt: skip
+    return new, dict(zip(_CALLBACK_FINISH_COLS, vals, strict=True))

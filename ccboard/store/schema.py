@@ -147,12 +147,31 @@ _V1 = [
     _both("CREATE INDEX sms_outbox_due ON sms_outbox (state, not_before, id)"),
 ]
 
+_V2 = [
+    _both(
+        """CREATE TABLE journal (
+            server TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            time {REAL} NOT NULL,
+            core TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (server, seq))"""
+    ),
+]
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         1,
         "ledger, cdr, callbacks, campaign attempts, agent state, queue members, sms outbox",
         tuple(lite for lite, _ in _V1),
         tuple(pg for _, pg in _V1),
+    ),
+    Migration(
+        2,
+        "journal: the inputs of each server's queue engine, for replay after a crash",
+        tuple(lite for lite, _ in _V2),
+        tuple(pg for _, pg in _V2),
     ),
 )
 

@@ -25,6 +25,7 @@ from ccboard.store.records import (
     Callback,
     CampaignAttempt,
     Cdr,
+    JournalEntry,
     LedgerEvent,
     QueueMember,
     SmsMessage,
@@ -46,10 +47,20 @@ def cb(i: int, due: float, max_attempts: int = 3) -> Callback:
 # -- schema and URLs ------------------------------------------------------------------------------
 def test_migrate_is_idempotent(store_url: str) -> None:
     with open_store(store_url) as a:
-        assert a.schema_version() == 1
+        assert a.schema_version() == 2
     with open_store(store_url) as b:
-        assert b.migrate() == 1
-        assert b.count("ledger") == 0
+        assert b.migrate() == 2
+        assert b.count("ledger") == 0 and b.count("journal") == 0
+
+
+def test_journal_entries_are_written_once_and_read_in_order(store: Repository) -> None:
+    entries = [JournalEntry("a", i, T0 + i, "acd", "event", f'{{"n": {i}}}') for i in (1, 2, 3)]
+    store.record(journal=entries[:2], events=[LedgerEvent(T0, "c1", "q", "NONE", "ENTERQUEUE", uid="a/1/0")])
+    store.record(journal=entries[1:])  # a replayed write: entry 2 is kept once
+    store.record(journal=[JournalEntry("b", 1, T0, "acd", "timeout")])
+    assert store.journal("a") == entries
+    assert store.journal("a", after=2) == entries[2:]
+    assert [j.server for j in store.journal("b")] == ["b"]
 
 
 def test_newer_schema_is_refused(store: Repository) -> None:
@@ -288,3 +299,29 @@ def test_sms_claim_retry_and_fail(store: Repository) -> None:
     assert store.finish_sms(again, T0 + 61, error="throttled", retry_at=T0 + 120) == FAILED
     assert [m.id for m in store.claim_sms("D", T0 + 9999)] == ["s3"]
     assert {m.id: m.message_id for m in store.sms_messages(state=DONE)} == {"s2": "M1"}
+
+
+def test_finish_callbacks_is_all_or_nothing(store: Repository) -> None:
+    store.record(callbacks=[Callback(f"b{i}", f"c{i}", "sales", "+49", T0 + i, T0) for i in range(5)])
+    got = store.claim_callbacks("w1", T0 + 10, limit=5)
+    assert [c.id for c in got] == [f"b{i}" for i in range(5)]
+    ev = [LedgerEvent(T0 + 10, c.callid, "sales", "w1", "CALLBACK", uid=f"{c.id}#1") for c in got]
+    stale = got[4]
+    store.finish_callback(stale, "answered", T0 + 10)  # finished meanwhile: its claim is spent
+    with pytest.raises(StoreConflictError, match="1 of 5 claims no longer hold"):
+        store.finish_callbacks([(c, "answered", None) for c in got], T0 + 11, events=ev)
+    assert [c.state for c in store.callbacks()] == ["claimed"] * 4 + ["done"]
+    assert store.count("ledger") == 0  # the batch's events were rolled back with it
+    done = store.finish_callbacks(
+        [(c, "busy" if i % 2 else "answered", T0 + 100) for i, c in enumerate(got[:4])],
+        T0 + 12,
+        events=ev[:4],
+    )
+    assert [(c.state, c.attempts, c.outcome) for c in done] == [
+        ("pending", 1, "answered"), ("pending", 1, "busy"), ("pending", 1, "answered"),
+        ("pending", 1, "busy"),
+    ]  # fmt: skip
+    assert {c.id: (c.state, c.due) for c in store.callbacks(state="pending")} == {
+        f"b{i}": ("pending", T0 + 100) for i in range(4)
+    }
+    assert store.count("ledger") == 4

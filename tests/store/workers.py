@@ -6,9 +6,10 @@ then acknowledged on stdout ("ack i"); due callbacks and attempts are claimed an
 deterministic outcomes (model() below). Killed at any point and restarted, it releases its own
 claims and carries on; every write is idempotent, so the end state must equal model(N).
 
-claim URL NAME START: waits until wall time START, then claims callbacks one by one and finishes
-each with a ledger event whose uid names this worker (so a callback finished by both workers
-would leave two events); prints "claimed <id>" per callback and "done" at the end.
+claim URL NAME START [BATCH]: waits until wall time START, then claims callbacks BATCH at a time
+(default 1; more are finished together with finish_callbacks) and finishes each with a ledger
+event whose uid names this worker (so a callback finished by two workers would leave two
+events); prints "claimed <id>" per callback and "done" at the end.
 """
 
 from __future__ import annotations
@@ -141,20 +142,26 @@ def crash(url: str, n: int) -> None:
     store.close()
 
 
-def claim(url: str, name: str, start: float) -> None:
+def claim(url: str, name: str, start: float, batch: int = 1) -> None:
     store = open_store(url, migrate=False)
     while time.time() < start:
         time.sleep(0.001)
     now = T0 + HOUR
     while True:
-        got = store.claim_callbacks(name, now, limit=1)
+        got = store.claim_callbacks(name, now, limit=batch)
         if not got:
             break
-        c = got[0]
         time.sleep(0.002)  # the dial: other servers claim meanwhile (SQLite's lock is not fair)
-        ev = LedgerEvent(now, c.callid, c.queue, name, "CALLBACK", "answered", uid=f"{c.id}#{name}")
-        store.finish_callback(c, "answered", now, events=[ev])
-        print(f"claimed {c.id}", flush=True)
+        evs = [
+            LedgerEvent(now, c.callid, c.queue, name, "CALLBACK", "answered", uid=f"{c.id}#{name}")
+            for c in got
+        ]
+        if batch == 1:
+            store.finish_callback(got[0], "answered", now, events=evs)
+        else:
+            store.finish_callbacks([(c, "answered", None) for c in got], now, events=evs)
+        for c in got:
+            print(f"claimed {c.id}", flush=True)
     print("done", flush=True)
     store.close()
 
@@ -164,6 +171,6 @@ if __name__ == "__main__":
     if mode == "crash":
         crash(url, int(sys.argv[3]))
     elif mode == "claim":
-        claim(url, sys.argv[3], float(sys.argv[4]))
+        claim(url, sys.argv[3], float(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 1)
     else:
         sys.exit(f"unknown mode {mode!r}")

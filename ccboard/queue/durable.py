@@ -1,0 +1,295 @@
+"""Crash recovery for sans-IO cores: every input journalled write-ahead, replayed on restart.
+
+The queue cores (``Acd``, ``CallbackCore``, ``Campaign``) are deterministic: the same inputs with
+the same "now" give the same state. So a host does not snapshot them; it writes each input it
+feeds (an event, or "your deadline passed" at time t) to the store's journal *in the same
+transaction* as the ledger events and SMS that input implies, and only then carries out the other
+actions. After a crash (SIGKILL of the engine or of the whole server) a new process builds fresh
+cores from the same configuration and replays its journal into them, discarding their actions
+(already written or carried out). They are then exactly as they were at the last committed
+decision: waiting kept-place callbacks in their places, scheduled callbacks armed, campaign
+contacts with their attempt counts and retry times, agents logged in, paused or in wrap-up.
+
+What died with the process is the I/O: every live leg. ``recover`` ends those in the cores as a
+restart would see them, and that too is journalled: callers on the line hung up (ABANDON or
+COMPLETECALLER), agents ringing did not answer, a callback or campaign dial in flight ended with
+outcome ``lost`` and is retried by the usual rules with the next attempt number. An attempt once
+recorded (CALLBACKATTEMPT, CAMPAIGNATTEMPT) is never dialled again under that number, and nothing
+committed is written twice (ledger uids are server/seq/index of the journal entry).
+
+Actions that are really inputs of another core (a booked kept place goes back to the ACD as
+CallerToVirtual; a scheduled callback coming due enters the queue as CallArrives) are fed within
+the same decision (``derive``), so their journal entries commit with it: a crash never leaves a
+callback booked in one core and missing from the other.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Protocol
+
+from ccboard.queue import events as ev
+from ccboard.queue.acd import CONNECTED, DIALING, RINGING, Acd
+from ccboard.queue.callback import CallbackCore, CallbackOutcome
+from ccboard.queue.campaign import Campaign, Contact, DialOutcome
+from ccboard.queue.events import Action, Outcome, QueueError
+from ccboard.store.records import JournalEntry, SmsMessage
+from ccboard.store.records import LedgerEvent as LedgerRow
+
+__all__ = ["Core", "Decision", "Durable", "decode", "default_derive", "encode"]
+
+
+class Core(Protocol):
+    """A sans-IO core: handle(event, now), next_deadline(), on_timeout(now)."""
+
+    def handle(self, event: ev.Event, now: float) -> list[Action]: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def on_timeout(self, now: float) -> list[Action]: ...
+
+
+# ---------------------------------------------------------------- the journal's JSON codec
+
+
+def _subclasses(cls: type[Any]) -> list[type[Any]]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_subclasses(sub))
+    return out
+
+
+_TYPES: dict[str, type[Any]] = {c.__name__: c for c in (*_subclasses(ev.Event), Contact)}
+_ENUMS: dict[str, type[enum.Enum]] = {c.__name__: c for c in (Outcome, ev.AgentState)}
+
+
+def _enc(v: Any) -> Any:
+    if isinstance(v, enum.Enum):
+        return {"$e": type(v).__name__, "v": v.value}
+    if is_dataclass(v) and not isinstance(v, type):
+        return {"$": type(v).__name__, **{f.name: _enc(getattr(v, f.name)) for f in fields(v)}}
+    if isinstance(v, tuple | list):
+        return [_enc(x) for x in v]
+    if isinstance(v, frozenset | set):
+        return {"$set": sorted(_enc(x) for x in v)}
+    return v
+
+
+def _dec(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_dec(x) for x in v)
+    if isinstance(v, dict):
+        if "$e" in v:
+            return _ENUMS[v["$e"]](v["v"])
+        if "$set" in v:
+            return frozenset(_dec(x) for x in v["$set"])
+        cls = _TYPES.get(v.get("$", ""))
+        if cls is None:
+            raise QueueError(f"journal: unknown event type {v.get('$')!r}")
+        return cls(**{k: _dec(x) for k, x in v.items() if k != "$"})
+    return v
+
+
+def encode(event: ev.Event) -> str:
+    """An event as the journal's JSON text (type name and fields; enums by value)."""
+    if type(event).__name__ not in _TYPES:
+        raise QueueError(f"journal: cannot encode {type(event).__name__} (not a known event type)")
+    return json.dumps(_enc(event), separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> ev.Event:
+    """The event a journal body holds; QueueError naming the type if it is unknown."""
+    try:
+        got = _dec(json.loads(text))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise QueueError(f"journal: bad entry {text[:80]!r}: {exc}") from exc
+    if not isinstance(got, ev.Event):
+        raise QueueError(f"journal: entry {text[:80]!r} is not an event")
+    return got
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def default_derive(a: Action) -> tuple[str, ev.Event] | None:
+    """Actions of the callback core that are inputs of the ACD (core "acd")."""
+    if isinstance(a, ev.KeepPlace):
+        return "acd", ev.CallerToVirtual(a.callid, a.number, a.promised)
+    if isinstance(a, ev.EnqueueCallback):
+        return "acd", ev.CallArrives(a.callid, a.queuename, priority=a.priority, number=a.number)
+    return None
+
+
+@dataclass
+class Decision:
+    """What one fed input gave, once written: its ledger events (in order) and the other actions."""
+
+    ledger: list[ev.LedgerEvent]
+    actions: list[Action]
+
+
+def to_row(e: ev.LedgerEvent, uid: str, server: str = "") -> LedgerRow:
+    """A core's ledger event as the store's row."""
+    r = e.row()
+    d1, d2, d3, d4, d5 = r[5:10]
+    return LedgerRow(e.time, r[1], r[2], r[3], r[4], d1, d2, d3, d4, d5, server=server, uid=uid)
+
+
+class Durable:
+    """Feeds named cores through the store's journal (see the module docstring).
+
+    store: a Repository; server: this engine's name (its journal is its own, the key of its uids).
+    derive: which actions are inputs of another core (default: ``default_derive``).
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        server: str,
+        cores: Mapping[str, Core],
+        derive: Callable[[Action], tuple[str, ev.Event] | None] = default_derive,
+    ) -> None:
+        if not server:
+            raise QueueError("durable: the server name is empty")
+        self.store = store
+        self.server = server
+        self.cores = dict(cores)
+        self.derive = derive
+        self.seq = 0  # last journal seq written
+        self.replayed = 0
+        self.last_time = float("-inf")  # "now" of the last entry replayed
+
+    # ------------------------------------------------------------ feeding
+
+    def feed(self, core: str, event: ev.Event, now: float) -> Decision:
+        """Feed one event to one core (and what it derives), write it all, return the decision."""
+        return self._decide([(core, "event", event)], now)
+
+    def feed_many(self, inputs: Sequence[tuple[str, ev.Event]], now: float) -> Decision:
+        """Feed several (core, event) in one decision: written together or not at all (e.g. a
+        callback's dial result to the ACD and its outcome to the callback core)."""
+        return self._decide([(core, "event", e) for core, e in inputs], now)
+
+    def timeouts(self, now: float) -> Decision:
+        """Fire every core whose deadline has come (each journalled as a timeout)."""
+        due = [
+            (name, "timeout", None)
+            for name, c in self.cores.items()
+            if (d := c.next_deadline()) is not None and d <= now
+        ]
+        return self._decide(due, now) if due else Decision([], [])
+
+    def _decide(self, inputs: Sequence[tuple[str, str, ev.Event | None]], now: float) -> Decision:
+        entries: list[JournalEntry] = []
+        ledger: list[ev.LedgerEvent] = []
+        actions: list[Action] = []
+
+        def run(core: str, kind: str, event: ev.Event | None) -> None:
+            c = self.cores.get(core)
+            if c is None:
+                raise QueueError(f"durable: no core {core!r} (have {', '.join(self.cores)})")
+            body = encode(event) if event is not None else ""
+            entries.append(JournalEntry(self.server, self.seq + len(entries) + 1, now, core, kind, body))
+            out = c.handle(event, now) if event is not None else c.on_timeout(now)
+            for a in out:
+                if isinstance(a, ev.LedgerEvent):
+                    ledger.append(a)
+                    continue
+                actions.append(a)
+                sub = self.derive(a)
+                if sub is not None:
+                    run(sub[0], "event", sub[1])
+
+        for core, kind, event in inputs:
+            run(core, kind, event)
+        first = self.seq + 1
+        rows = [to_row(e, f"{self.server}/{first}/{i}", self.server) for i, e in enumerate(ledger)]
+        sms = [
+            SmsMessage(f"sms-{a.ref or f'{self.server}-{first}-{i}'}", a.number, a.text, now, ref=a.ref)
+            for i, a in enumerate(actions)
+            if isinstance(a, ev.SendSms)
+        ]
+        # write-ahead: the inputs, their ledger rows and SMS commit together before any action runs
+        self.store.record(events=rows, sms=sms, journal=entries)
+        self.seq += len(entries)
+        return Decision(ledger, [a for a in actions if not isinstance(a, ev.SendSms)])
+
+    # ------------------------------------------------------------ restart
+
+    def start_fresh(self) -> None:
+        """Do not resume: new entries follow whatever this server's journal holds (uids stay unique)."""
+        self.seq = self.store.journal_seq(self.server)
+
+    def replay(self) -> int:
+        """Replay this server's journal into the (fresh) cores; returns the entries replayed."""
+        n = 0
+        for j in self.store.journal(self.server, after=self.seq):
+            c = self.cores.get(j.core)
+            if c is None:
+                raise QueueError(f"journal {self.server}#{j.seq}: no core {j.core!r} configured now")
+            if j.kind == "event":
+                try:
+                    event = decode(j.body)
+                except QueueError as exc:
+                    raise QueueError(f"journal {self.server}#{j.seq}: {exc}") from exc
+                c.handle(event, j.time)
+            elif j.kind == "timeout":
+                c.on_timeout(j.time)
+            else:
+                raise QueueError(f"journal {self.server}#{j.seq}: unknown kind {j.kind!r}")
+            self.seq = j.seq
+            self.last_time = j.time
+            n += 1
+        self.replayed += n
+        return n
+
+    def recover(self, now: float) -> Decision:
+        """Replay the journal, then end in the cores every leg that died with the old process.
+
+        Returns what that ending decided (written like any decision): the host carries out its
+        actions (e.g. rings the next agent for a kept place that is now at the head of the line).
+        """
+        self.replay()
+        if now < self.last_time:
+            raise QueueError(
+                f"journal {self.server}: it ends at {self.last_time!r} s, after the restart's now"
+                f" {now!r} s; the restarted clock must start after it"
+            )
+        inputs: list[tuple[str, str, ev.Event | None]] = []
+        for name, c in self.cores.items():
+            if isinstance(c, Acd):
+                inputs += [(name, "event", e) for e in _acd_lost(c)]
+            elif isinstance(c, CallbackCore):
+                c.menus.clear()  # menus belong to live calls: none survived
+            elif isinstance(c, Campaign):
+                inputs += [(name, "event", DialOutcome(cid, Outcome.LOST)) for cid in list(c.in_flight)]
+                inputs += [(name, "event", ev.CallerHangup(cid)) for cid in list(c.talking)]
+        # a lost callback dial: the ACD ends the stint, then the callback core books the retry
+        lost_dials = [e.callid for _, _, e in inputs if isinstance(e, ev.CallbackDialResult)]
+        for name, c in self.cores.items():
+            if isinstance(c, CallbackCore):
+                inputs += [
+                    (name, "event", CallbackOutcome(cid, Outcome.LOST))
+                    for cid in lost_dials
+                    if cid in c.requests and not c.requests[cid].done
+                ]
+        return self._decide(inputs, now) if inputs else Decision([], [])
+
+
+def _acd_lost(acd: Acd) -> list[ev.Event]:
+    """Events that end, in the ACD, every call whose leg was lost with the process."""
+    out: list[ev.Event] = []
+    for c in list(acd.calls.values()):
+        if c.state == DIALING:
+            out.append(ev.CallbackDialResult(c.callid, Outcome.LOST))
+        elif c.state == CONNECTED:
+            out.append(ev.CallEnded(c.callid, "caller"))
+        elif not c.virtual:
+            out.append(ev.CallerHangup(c.callid))
+        elif c.state == RINGING:
+            out += [ev.AgentRejected(c.callid, m.agent.name) for m in c.ringing]
+    return out
