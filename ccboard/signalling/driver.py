@@ -2,9 +2,10 @@
 
 ChannelDriver runs one machine on one channel: it hands the machine the channel's events and
 `now` (ms), carries out the returned actions on a Port (the board's line controls: CAS bits,
-hook, ring), runs the in-band parts (MF R2 receiver and generator, DTMF generator, caller ID
-through an optional seam) over the channel's audio, and calls on_timeout when next_deadline()
-comes. BoardDriver does that for every channel of a Board, once per 1 ms tick.
+hook, ring), runs the in-band parts (MF R2 receiver and generator, MF R1 receiver and queued
+generator for E&M addresses, DTMF generator, caller ID through an optional seam) over the
+channel's audio, and calls on_timeout when next_deadline() comes. BoardDriver does that for
+every channel of a Board, once per 1 ms tick.
 
 Caller ID: the machines only see CallerIdReceived / emit SendCallerId. The codec is a seam
 (CallerIdCodec); by default none is used, so FXO calls carry no caller ID and SendCallerId is
@@ -38,6 +39,7 @@ from ccboard.signalling.actions import (
     StopTone,
 )
 from ccboard.signalling.call import CallMachine
+from ccboard.signalling.em import PlayMf
 
 SAMPLES_PER_MS = 8
 
@@ -88,6 +90,7 @@ class ChannelDriver:
         self.mf_rx: mf.MfReceiver | None = None
         self.mf_rx_t0 = 0  # board sample at which mf_rx was reset
         self.dtmf_gen: dtmf.DtmfGenerator | None = None
+        self.r1_gen: mf.MfGenerator | None = None  # MF R1 address (E&M), queued symbols
         self.cid_tx: npt.NDArray[np.int16] | None = None  # caller ID samples still to send
         self.cid_rx: CallerIdDecoder | None = None
         self.dropped = 0
@@ -124,6 +127,10 @@ class ChannelDriver:
                 if self.dtmf_gen is None:
                     self.dtmf_gen = dtmf.DtmfGenerator()
                 self.dtmf_gen.put(a.digits, on_ms=a.on_ms, off_ms=a.off_ms)
+            elif isinstance(a, PlayMf):
+                if self.r1_gen is None:
+                    self.r1_gen = mf.MfGenerator("r1", variant="r1")
+                self.r1_gen.put(a.symbols)
             elif isinstance(a, PlayProgress):
                 if self.on_progress is None:
                     self.dropped += 1
@@ -163,6 +170,7 @@ class ChannelDriver:
             self.mf_rx is not None
             or (self.mf_gen is not None and self.mf_gen.current != 0)
             or (self.dtmf_gen is not None and self.dtmf_gen.pending > 0)
+            or (self.r1_gen is not None and self.r1_gen.pending > 0)
             or self.cid_tx is not None
             or self.cid_rx is not None
             or self._wrote
@@ -190,6 +198,10 @@ class ChannelDriver:
         elif self.dtmf_gen is not None and self.dtmf_gen.pending > 0:
             self.dtmf_gen.generate(n, out=tx)
             if self.dtmf_gen.pending == 0:
+                self.feed(DigitsDone(), (t0 + n) / SAMPLES_PER_MS)
+        elif self.r1_gen is not None and self.r1_gen.pending > 0:
+            self.r1_gen.generate(n, out=tx)
+            if self.r1_gen.pending == 0:
                 self.feed(DigitsDone(), (t0 + n) / SAMPLES_PER_MS)
         elif self.cid_tx is not None:
             k = min(n, self.cid_tx.shape[0])
