@@ -8,7 +8,11 @@ DTMF receiver; agents are reached by ringing their FXS port and bridging the aud
 The bank (SQLite: customers, accounts, cards, transactions; sample data from the seed) offers:
 language menu (1 English / 2 中文), card number, PIN (secret, lockout after three wrong tries),
 then the main menu: 1 balance (said with say_money), 2 transfer between own accounts (amount,
-read-back, 1 to confirm), 3 card loss report (1 to confirm), 0 an agent, 9 end the call.
+read-back, 1 to confirm), 3 card loss report (1 to confirm), 4 bill payment (payee menu, amount,
+read-back, 1 to confirm, balance checked when it is paid), 5 more services (a submenu: 1 FX quote
+-- currency menu, amount, the rate and the cost read back with say_money --, 2 PIN change -- the
+old PIN, the new PIN twice, a mismatch asks again once; all three secret --, * back), 0 an agent,
+9 end the call.
 
 "0" goes to the queue layer (ccboard.queue.engine): the ACD rings the agents' FXS phones, waiting
 callers hear music on hold with their position and estimated wait, and are offered "1 keep
@@ -20,14 +24,21 @@ Simulated callers listen to the line: they key the next step once the IVR has sp
 quiet for a human think time, some barge in during a prompt, some key a wrong choice or a wrong
 PIN first, some hang up early. The summary compares what they keyed with what the IVR received
 (non-secret entries; PINs are compared by verification outcome) and must be 100 %.
+
+While it runs on a terminal, LiveView draws a rich dashboard (calls per script stage, the queue,
+the agents, KPIs from the ledger, the tick); --no-live or a stdout that is not a terminal keeps
+to the plain progress lines. The summary is printed after it either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
+import secrets
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,9 +47,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
 from ccboard.board import open_board
 from ccboard.board.sim.farend import human_dtmf
+from ccboard.cli import followup
 from ccboard.ivr import (
     Choice,
     Hangup,
@@ -72,7 +89,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "pin_wrong": "That PIN is not correct.",
         "locked": "Your card is locked after three wrong PINs. Please visit a branch.",
         "main_menu": "For your balance, press 1. To transfer between your accounts, press 2. "
-        "To report a lost card, press 3. For an agent, press 0. To end the call, press 9.",
+        "To report a lost card, press 3. To pay a bill, press 4. For more services, press 5. "
+        "For an agent, press 0. To end the call, press 9.",
+        "services_menu": "For a foreign exchange quote, press 1. To change your PIN, press 2. "
+        "To go back, press star.",
         "balance_is": "Your balance is",
         "transfer_amount": "Enter the amount in yuan to move to your savings account, followed by hash.",
         "transfer_confirm_a": "You are moving",
@@ -83,6 +103,23 @@ PHRASES: dict[str, dict[str, str]] = {
         "loss_confirm": "To block your card now, press 1. To go back, press star.",
         "card_blocked": "Your card is blocked. A new card will be sent to you.",
         "agent_bye": "Thank you for holding.",
+        "pin_old": "Please enter your current PIN.",
+        "pin_new": "Please enter your new four digit PIN.",
+        "pin_again": "Please enter your new PIN again.",
+        "pin_mismatch": "The two new PINs do not match.",
+        "pin_changed": "Your PIN is changed.",
+        "pin_unchanged": "Your PIN is not changed.",
+        "fx_menu": "For US dollars, press 1. For euros, press 2. For Japanese yen, press 3. "
+        "For Hong Kong dollars, press 4. For British pounds, press 5.",
+        "fx_amount": "Enter the amount of foreign currency you want to buy, followed by hash.",
+        "fx_rate": "Our selling rate for one hundred units is",
+        "fx_cost": "Your amount costs",
+        "bill_menu": "To pay for electricity, press 1. For water, press 2. For your mobile phone, press 3.",
+        "bill_amount": "Enter the amount in yuan to pay, followed by hash.",
+        "bill_confirm_a": "You are paying",
+        "bill_confirm_b": "To confirm, press 1. To cancel, press 2.",
+        "bill_done": "The bill is paid. Your new balance is",
+        "bill_cancelled": "The payment is cancelled.",
     },
     "cmn": {
         "lang_cmn": "中文服务请按二。",
@@ -91,7 +128,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "enter_pin": "请输入您的四位密码。",
         "pin_wrong": "密码不正确。",
         "locked": "密码错误三次，您的卡已被锁定，请到网点办理。",
-        "main_menu": "查询余额请按一，账户间转账请按二，挂失请按三，人工服务请按零，结束通话请按九。",
+        "main_menu": "查询余额请按一，账户间转账请按二，挂失请按三，缴费请按四，更多服务请按五，"
+        "人工服务请按零，结束通话请按九。",
+        "services_menu": "外汇报价请按一，修改密码请按二，返回请按星号键。",
         "balance_is": "您的余额是",
         "transfer_amount": "请输入转入储蓄账户的金额，以井号键结束。",
         "transfer_confirm_a": "您将转账",
@@ -102,6 +141,22 @@ PHRASES: dict[str, dict[str, str]] = {
         "loss_confirm": "立即挂失请按一，返回请按星号键。",
         "card_blocked": "您的卡已挂失，新卡将寄给您。",
         "agent_bye": "感谢您的等待。",
+        "pin_old": "请输入您的原密码。",
+        "pin_new": "请输入四位新密码。",
+        "pin_again": "请再次输入新密码。",
+        "pin_mismatch": "两次输入的新密码不一致。",
+        "pin_changed": "您的密码已修改。",
+        "pin_unchanged": "您的密码没有修改。",
+        "fx_menu": "美元请按一，欧元请按二，日元请按三，港币请按四，英镑请按五。",
+        "fx_amount": "请输入您要购买的外币金额，以井号键结束。",
+        "fx_rate": "每一百外币的卖出价是",
+        "fx_cost": "您的金额需要",
+        "bill_menu": "电费请按一，水费请按二，手机话费请按三。",
+        "bill_amount": "请输入缴费金额，以井号键结束。",
+        "bill_confirm_a": "您将缴费",
+        "bill_confirm_b": "确认请按一，取消请按二。",
+        "bill_done": "缴费成功，您的新余额是",
+        "bill_cancelled": "缴费已取消。",
     },
 }
 
@@ -109,6 +164,16 @@ PHRASES: dict[str, dict[str, str]] = {
 # keys use 0-5 and 9), so a leaked PIN digit anywhere is unambiguous.
 CARD_DIGITS = "12345"
 PIN_DIGITS = "678"
+
+# The bank's selling rates, yuan for 100 units (menu key, ISO code, rate).
+FX_RATES: tuple[tuple[str, str, str], ...] = (
+    ("1", "USD", "718.50"),
+    ("2", "EUR", "778.32"),
+    ("3", "JPY", "4.82"),
+    ("4", "HKD", "92.13"),
+    ("5", "GBP", "907.11"),
+)
+PAYEES: tuple[tuple[str, str], ...] = (("1", "electricity"), ("2", "water"), ("3", "mobile"))
 
 
 # -- the bank ----------------------------------------------------------------------------------------
@@ -128,9 +193,12 @@ class Bank:
                 salt BLOB, pin_hash BLOB, tries INTEGER);
             CREATE TABLE IF NOT EXISTS transactions (id INTEGER PRIMARY KEY, account TEXT, amount_fen INTEGER,
                 kind TEXT, at REAL);
+            CREATE TABLE IF NOT EXISTS fx_rates (code TEXT PRIMARY KEY, yuan_per_100 TEXT);
             DELETE FROM customers; DELETE FROM accounts; DELETE FROM cards; DELETE FROM transactions;
+            DELETE FROM fx_rates;
             """
         )
+        self.db.executemany("INSERT INTO fx_rates VALUES (?, ?)", [(c, r) for _, c, r in FX_RATES])
         self.pins: dict[str, str] = {}  # the simulated customers' own knowledge (never logged)
         for i in range(customers):
             card = "".join(rng.choice(list(CARD_DIGITS), 8))
@@ -197,6 +265,34 @@ class Bank:
         with self.db:
             self.db.execute("UPDATE cards SET status = 'blocked' WHERE number = ?", (card,))
 
+    def set_pin(self, card: str, pin: SecretDigits, salt: bytes) -> None:
+        """Store a new PIN's digest under a fresh salt (the digits themselves are never stored)."""
+        with self.db:
+            self.db.execute(
+                "UPDATE cards SET salt = ?, pin_hash = ?, tries = 0 WHERE number = ?",
+                (salt, pin.digest(salt), card),
+            )
+
+    def pay(self, customer: int, payee: str, fen: int, at: float) -> bool:
+        """Pay a bill from the current account; False if the balance is not enough."""
+        if self.balance(customer) < fen:
+            return False
+        with self.db:
+            self.db.execute(
+                "UPDATE accounts SET balance_fen = balance_fen - ? WHERE customer = ? AND kind = 'current'",
+                (fen, customer),
+            )
+            self.db.execute(
+                "INSERT INTO transactions (account, amount_fen, kind, at) VALUES (?, ?, ?, ?)",
+                (f"C{customer:05d}", -fen, f"bill:{payee}", at),
+            )
+        return True
+
+    def fx_rate(self, code: str) -> Decimal:
+        """Selling rate of `code`: yuan for 100 units."""
+        row = self.db.execute("SELECT yuan_per_100 FROM fx_rates WHERE code = ?", (code,)).fetchone()
+        return Decimal(row[0])
+
 
 def _yuan(fen: int) -> Decimal:
     return Decimal(fen) / 100
@@ -213,6 +309,8 @@ class Counters:
     pin_verified: int = 0
     pin_wrong: int = 0
     lockouts: int = 0
+    pin_mismatches: int = 0  # PIN change: the new PIN keyed twice did not match
+    stage: dict[str, str] = field(default_factory=dict)  # live call id -> where its script is
 
     def bump(self, d: dict[str, int], k: str) -> None:
         d[k] = d.get(k, 0) + 1
@@ -240,6 +338,12 @@ class BankIvr:
             invalid_prompt=None,
             timeout=6.0,
         )
+        services = Menu(
+            "services",
+            prompt="services_menu",
+            choices=(Choice("1", "fx_quote"), Choice("2", "pin_change")),
+            timeout=6.0,
+        )
         self.main_menu = Menu(
             "main",
             prompt="main_menu",
@@ -247,13 +351,44 @@ class BankIvr:
                 Choice("1", "balance"),
                 Choice("2", "transfer"),
                 Choice("3", "card_loss"),
+                Choice("4", "bill_payment"),
+                Choice("5", services),
                 Choice("9", "end"),
             ),
             back_key=None,
             timeout=6.0,
         )
+        # the flows' own menus: no agent or back key there, and running out of tries ends the flow
+        self.fx_menu = Menu(
+            "fx_currency",
+            prompt="fx_menu",
+            choices=tuple(Choice(k, c) for k, c, _ in FX_RATES),
+            agent_key=None,
+            back_key=None,
+            exhausted="end",
+            timeout=6.0,
+        )
+        self.payee_menu = Menu(
+            "payee",
+            prompt="bill_menu",
+            choices=tuple(Choice(k, n) for k, n in PAYEES),
+            agent_key=None,
+            back_key=None,
+            exhausted="end",
+            timeout=6.0,
+        )
 
     async def __call__(self, call: IvrCall) -> None:
+        try:
+            await self._script(call)
+        finally:
+            self.c.stage.pop(call.id, None)
+
+    def _at(self, call: IvrCall, stage: str) -> None:
+        self.c.stage[call.id] = stage
+
+    async def _script(self, call: IvrCall) -> None:
+        self._at(call, "language")
         await call.answer()
         lang = await run_menu(call, self.lang_menu)
         if lang.kind != "choice":
@@ -263,20 +398,24 @@ class BankIvr:
             return
         call.language = lang.value
         self.c.bump(self.c.menu_choices, f"language:{lang.value}")
+        self._at(call, "card")
         card = await self._card(call)
         if card is None:
             return
         customer = self.bank.card(card)
         assert customer is not None
+        self._at(call, "pin")
         if not await self._pin(call, card):
             return
         flows: list[str] = []
         while True:
+            self._at(call, "menu")
             m = await run_menu(call, self.main_menu)
             if m.kind == "agent":
                 self.c.bump(self.c.menu_choices, "main:agent")
                 flows.append("agent")
                 call.tag("flow", "+".join(flows))
+                self._at(call, "agent")
                 res = await call.transfer("agents")
                 self.c.bump(self.c.flows, res.detail if res.ok else "agent-failed")
                 await call.hangup()
@@ -287,6 +426,7 @@ class BankIvr:
             self.c.bump(self.c.menu_choices, f"main:{m.value}")
             flows.append(m.value)
             call.tag("flow", "+".join(flows))
+            self._at(call, m.value)
             if m.value == "balance":
                 await call.play("balance_is")
                 await call.say_money(_yuan(self.bank.balance(customer[0])))
@@ -301,6 +441,12 @@ class BankIvr:
                     self.c.bump(self.c.flows, "card-loss")
                 else:
                     self.c.bump(self.c.flows, "card-loss-back")
+            elif m.value == "bill_payment":
+                await self._bill(call, customer[0])
+            elif m.value == "fx_quote":
+                await self._fx(call)
+            elif m.value == "pin_change" and not await self._pin_change(call, card):
+                return
         await call.play("goodbye", barge_in=False)
         await call.hangup()
 
@@ -319,44 +465,88 @@ class BankIvr:
         await call.hangup()
         return None
 
-    async def _pin(self, call: IvrCall, card: str) -> bool:
-        for _ in range(3):
-            r = await call.get_digits(
-                4, "#", first_digit_timeout=8.0, inter_digit_timeout=4.0, secret=True, prompt="enter_pin"
-            )
-            if r.reason == Term.HANGUP:
-                raise Hangup(call.id)
-            assert isinstance(r.digits, SecretDigits)
-            self.c.pin_entries += 1
-            outcome = self.bank.verify(card, r.digits)
-            call.tag("pin", outcome)
-            if outcome == "ok":
-                self.c.pin_verified += 1
-                return True
-            if outcome == "locked":
-                self.c.lockouts += 1
-                self.c.bump(self.c.flows, "lockout")
-                await call.play("locked", barge_in=False)
-                await call.hangup()
-                return False
+    async def _secret_pin(self, call: IvrCall, prompt: str) -> SecretDigits:
+        """Four secret digits (or fewer, then # or a timeout); Hangup if the caller hangs up."""
+        r = await call.get_digits(
+            4, "#", first_digit_timeout=8.0, inter_digit_timeout=4.0, secret=True, prompt=prompt
+        )
+        if r.reason == Term.HANGUP:
+            raise Hangup(call.id)
+        assert isinstance(r.digits, SecretDigits)
+        return r.digits
+
+    async def _check_pin(self, call: IvrCall, card: str, prompt: str) -> str:
+        """One PIN entry checked against the card: 'ok', 'wrong' or 'locked' (the call then ends)."""
+        pin = await self._secret_pin(call, prompt)
+        self.c.pin_entries += 1
+        outcome = self.bank.verify(card, pin)
+        call.tag("pin", outcome)
+        if outcome == "ok":
+            self.c.pin_verified += 1
+        elif outcome == "locked":
+            self.c.lockouts += 1
+            self.c.bump(self.c.flows, "lockout")
+            await call.play("locked", barge_in=False)
+            await call.hangup()
+        else:
             self.c.pin_wrong += 1
             await call.play("pin_wrong")
+        return outcome
+
+    async def _pin(self, call: IvrCall, card: str) -> bool:
+        for _ in range(3):
+            outcome = await self._check_pin(call, card, "enter_pin")
+            if outcome != "wrong":
+                return outcome == "ok"
         return False
 
-    async def _transfer(self, call: IvrCall, customer: int) -> None:
-        r = await call.get_digits(7, "#", first_digit_timeout=8.0, prompt="transfer_amount")
+    async def _pin_change(self, call: IvrCall, card: str) -> bool:
+        """The old PIN, then the new one twice (one more try after a mismatch); all secret, so
+        nothing of them reaches a log, a CDR or a recording. False if the call ended (lockout)."""
+        outcome = await self._check_pin(call, card, "pin_old")
+        if outcome == "locked":
+            return False
+        if outcome == "wrong":
+            self.c.bump(self.c.flows, "pin-change-wrong-pin")
+            return True
+        for _ in range(2):
+            new = await self._secret_pin(call, "pin_new")
+            again = await self._secret_pin(call, "pin_again")
+            if len(new) == 4 and new == again:  # SecretDigits compare in constant time
+                self.bank.set_pin(card, new, secrets.token_bytes(8))
+                await call.play("pin_changed")
+                self.c.bump(self.c.flows, "pin-change")
+                return True
+            self.c.pin_mismatches += 1
+            await call.play("pin_mismatch")
+        await call.play("pin_unchanged")
+        self.c.bump(self.c.flows, "pin-change-mismatch")
+        return True
+
+    async def _amount(self, call: IvrCall, prompt: str) -> int | None:
+        """A whole amount keyed and ended with #; None when it is empty or zero."""
+        r = await call.get_digits(7, "#", first_digit_timeout=8.0, prompt=prompt)
         if r.reason == Term.HANGUP:
             raise Hangup(call.id)
         amount = str(r.digits)
-        if not amount.isdigit() or int(amount) == 0:
+        return int(amount) if amount.isdigit() and int(amount) > 0 else None
+
+    async def _confirmed(self, call: IvrCall, prompt: str) -> bool:
+        r = await call.get_digits(1, "", first_digit_timeout=6.0, prompt=prompt)
+        if r.reason == Term.HANGUP:
+            raise Hangup(call.id)
+        return r.digits == "1"
+
+    async def _transfer(self, call: IvrCall, customer: int) -> None:
+        amount = await self._amount(call, "transfer_amount")
+        if amount is None:
             await call.play("transfer_cancelled")
             self.c.bump(self.c.flows, "transfer-cancelled")
             return
-        fen = int(amount) * 100
+        fen = amount * 100
         await call.play("transfer_confirm_a")
         await call.say_money(_yuan(fen))
-        ok = await call.get_digits(1, "", first_digit_timeout=6.0, prompt="transfer_confirm_b")
-        if ok.digits != "1":
+        if not await self._confirmed(call, "transfer_confirm_b"):
             await call.play("transfer_cancelled")
             self.c.bump(self.c.flows, "transfer-cancelled")
             return
@@ -367,6 +557,51 @@ class BankIvr:
         await call.play("transfer_done")
         await call.say_money(_yuan(self.bank.balance(customer)))
         self.c.bump(self.c.flows, "transfer")
+
+    async def _bill(self, call: IvrCall, customer: int) -> None:
+        """Payee (a menu), amount, read-back, 1 to confirm; the balance is checked when paying."""
+        payee = await run_menu(call, self.payee_menu)
+        if payee.kind != "choice":
+            self.c.bump(self.c.flows, "bill-no-payee")
+            return
+        self.c.bump(self.c.menu_choices, f"payee:{payee.value}")
+        amount = await self._amount(call, "bill_amount")
+        if amount is None:
+            await call.play("bill_cancelled")
+            self.c.bump(self.c.flows, "bill-cancelled")
+            return
+        fen = amount * 100
+        await call.play("bill_confirm_a")
+        await call.say_money(_yuan(fen))
+        if not await self._confirmed(call, "bill_confirm_b"):
+            await call.play("bill_cancelled")
+            self.c.bump(self.c.flows, "bill-cancelled")
+            return
+        if not self.bank.pay(customer, payee.value, fen, time.time()):
+            await call.play("insufficient")
+            self.c.bump(self.c.flows, "bill-insufficient")
+            return
+        await call.play("bill_done")
+        await call.say_money(_yuan(self.bank.balance(customer)))
+        self.c.bump(self.c.flows, "bill-payment")
+
+    async def _fx(self, call: IvrCall) -> None:
+        """Currency (a menu), amount in that currency, then the rate (yuan per 100) and the cost."""
+        cur = await run_menu(call, self.fx_menu)
+        if cur.kind != "choice":
+            self.c.bump(self.c.flows, "fx-no-currency")
+            return
+        self.c.bump(self.c.menu_choices, f"currency:{cur.value}")
+        amount = await self._amount(call, "fx_amount")
+        if amount is None:
+            self.c.bump(self.c.flows, "fx-no-amount")
+            return
+        rate = self.bank.fx_rate(cur.value)
+        await call.play("fx_rate")
+        await call.say_money(rate)
+        await call.play("fx_cost")
+        await call.say_money(rate * amount / 100)
+        self.c.bump(self.c.flows, "fx-quote")
 
 
 # -- simulated callers -------------------------------------------------------------------------------
@@ -398,6 +633,8 @@ class Caller:
     keyed: list[str] = field(default_factory=list)
     call_id: str = ""
     rang_at: int = 0
+    # while keying a callback-menu entry: (entries the IVR had received, an agent was on the call)
+    menu_watch: tuple[int, bool] | None = None
 
 
 class CallerSim:
@@ -425,6 +662,7 @@ class CallerSim:
         self.done = 0
         self.abandoned = 0
         self.max_concurrent = 0
+        self.cut_by_agent = 0  # callback-menu entries an agent's answer cut short (not counted)
         self._lines: dict[int, tuple[object, object, int, int]] = {}
 
     def finished(self) -> bool:
@@ -474,6 +712,8 @@ class CallerSim:
                 continue
             if now < c.busy_until:
                 continue
+            if c.menu_watch is not None:
+                self._menu_entry_done(c, call)
             if speaking:
                 c.heard_ms += step
                 c.quiet_ms = 0
@@ -498,10 +738,21 @@ class CallerSim:
                 c.busy_until = now + x.size // 8 + 50
                 if not st.secret:
                     c.keyed.append(st.digits)
+                if st.menu:
+                    c.menu_watch = (len(call.received), "agent" in call.tags)
                 c.step += 1
                 c.heard_ms = 0
                 c.quiet_ms = 0
                 c.think_ms = int(self.rng.uniform(700, 1400))
+
+    def _menu_entry_done(self, c: Caller, call: IvrCall) -> None:
+        """A callback-menu entry is keyed: if an agent answered while it was on the line, the
+        queue closed the menu and the digits went to the agent, so they are not counted."""
+        received, agent_before = c.menu_watch or (0, True)
+        c.menu_watch = None
+        if not agent_before and "agent" in call.tags and len(call.received) == received:
+            c.keyed.pop()
+            self.cut_by_agent += 1
 
     def _end(self, c: Caller, now: int) -> None:
         c.state = "done"
@@ -512,11 +763,18 @@ class CallerSim:
 
 
 def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -> list[Caller]:
-    """Callers with plans: language, card, PIN (sometimes wrong first), services, end."""
+    """Callers with plans: language, card, PIN (sometimes wrong first), services, end.
+
+    Cards are shared by about two callers each, except those of the callers who change their PIN:
+    they get a card of their own, so nobody else keys a PIN that has changed under them."""
     cards = list(bank.pins)
+    shared = cards[: max(1, len(cards) * 3 // 4)]
+    own = cards[len(shared) :]  # for the PIN changers, one each
     out: list[Caller] = []
+    changers = 0
     for i in range(n):
-        card = cards[i % len(cards)]
+        changer = bool(own) and i % 5 == 2
+        card = own.pop() if changer else shared[i % len(shared)]
         pin = bank.pins[card]
         plan: list[Step] = []
         if rng.random() < 0.1:
@@ -524,7 +782,7 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
         plan.append(Step("1" if i % 2 == 0 else "2", barge=rng.random() < 0.3))
         plan.append(Step(card + "#", barge=rng.random() < 0.2))
         r = rng.random()
-        if r < 0.05:  # forgot the PIN: three wrong ones, locked out
+        if r < 0.05 and not changer:  # forgot the PIN: three wrong ones, locked out
             for _ in range(3):
                 plan.append(Step(_wrong(pin, rng), secret=True))
             out.append(Caller(i, int(rng.uniform(0, spread_ms)), plan, None))
@@ -532,17 +790,31 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
         if r < 0.25:
             plan.append(Step(_wrong(pin, rng), secret=True))
         plan.append(Step(pin, secret=True))
+        if changer:
+            plan += _pin_change_steps(bank, card, rng, changers)
+            changers += 1
         for _ in range(int(rng.integers(1, 3))):
             s = rng.random()
-            if s < 0.3:
+            if s < 0.2:
                 plan.append(Step("1", barge=rng.random() < 0.3))
-            elif s < 0.5:
+            elif s < 0.32:
                 amount = "".join(rng.choice(list("12345"), int(rng.integers(1, 4))))
                 plan += [Step("2"), Step(amount + "#"), Step("1" if rng.random() < 0.8 else "2")]
-            elif s < 0.62:
+            elif s < 0.4:
                 plan += [Step("3"), Step("1")]
-            elif s < 0.7:
-                plan.append(Step("5"))  # invalid choice
+            elif s < 0.52:  # a bill: payee, amount (up to 4 digits: some balances fall short), 1/2
+                amount = "".join(rng.choice(list("12345"), int(rng.integers(1, 5))))
+                payee = str(rng.choice([k for k, _ in PAYEES]))
+                confirm = "1" if rng.random() < 0.85 else "2"
+                plan += [Step("4"), Step(payee), Step(amount + "#"), Step(confirm)]
+            elif s < 0.64:  # an FX quote: more services, 1, the currency, an amount
+                amount = "".join(rng.choice(list("12345"), int(rng.integers(1, 4))))
+                cur = str(rng.choice([k for k, _, _ in FX_RATES]))
+                plan += [Step("5"), Step("1"), Step(cur, barge=rng.random() < 0.3), Step(amount + "#")]
+            elif s < 0.68:
+                plan += [Step("5"), Step("*")]  # more services, then back to the main menu
+            elif s < 0.74:
+                plan.append(Step("#"))  # invalid choice
             else:
                 plan.append(Step("0"))  # an agent; the call ends with the agent
                 if rng.random() < 0.4:  # offered a callback: 2, a number, 1 it is right, 1 keep my place
@@ -556,11 +828,139 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
     return out
 
 
+def _pin_change_steps(bank: Bank, card: str, rng: np.random.Generator, nth: int) -> list[Step]:
+    """More services, 2, the old PIN, the new PIN twice. Of every three changers, the first
+    mistypes the repeat (then keys both again), the third keys a wrong old PIN (back to the menu).
+    The customer now knows the new PIN."""
+    old = bank.pins[card]
+    steps = [Step("5"), Step("2")]
+    if nth % 3 == 2:
+        return [*steps, Step(_wrong(old, rng), secret=True)]
+    new = _wrong(old, rng)
+    steps += [Step(old, secret=True), Step(new, secret=True)]
+    if nth % 3 == 0:
+        steps += [Step(_wrong(new, rng), secret=True), Step(new, secret=True)]
+    steps.append(Step(new, secret=True))
+    bank.pins[card] = new
+    return steps
+
+
 def _wrong(pin: str, rng: np.random.Generator) -> str:
     while True:
         w = "".join(rng.choice(list(PIN_DIGITS), 4))
         if w != pin:
             return w
+
+
+# -- the live view ----------------------------------------------------------------------------------
+
+
+class LiveView:
+    """The dashboard while the demo runs (rich): calls per state, the queue, the agents, KPIs and
+    the tick. A tick hook that redraws at most every REFRESH_S of wall time, so it costs the
+    board next to nothing; the KPIs come from the ledger events the queue engine has written."""
+
+    REFRESH_S = 0.25
+    STAGES = (
+        "language",
+        "card",
+        "pin",
+        "menu",
+        "balance",
+        "transfer",
+        "card_loss",
+        "bill_payment",
+        "fx_quote",
+        "pin_change",
+        "agent",
+    )
+
+    def __init__(
+        self,
+        console: Console,
+        sim: CallerSim,
+        counters: Counters,
+        engine: QueueEngine,
+        queue: str,
+        title: str,
+    ) -> None:
+        self.console = console
+        self.sim = sim
+        self.c = counters
+        self.engine = engine
+        self.queue = queue
+        self.title = title
+        self.live = Live(console=console, auto_refresh=False, transient=False)
+        self._last = 0.0
+        self._t0 = time.perf_counter()
+        self._runner: IvrRunner | None = None
+
+    def __enter__(self) -> LiveView:
+        self._t0 = time.perf_counter()
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None:  # the last frame shows the end of the run
+            self.live.update(self.render(self._runner), refresh=True)
+        self.live.__exit__(None, None, None)
+
+    def __call__(self, runner: IvrRunner) -> None:
+        if runner.ms % 20:
+            return
+        now = time.perf_counter()
+        if now - self._last < self.REFRESH_S:
+            return
+        self._last = now
+        self._runner = runner
+        self.live.update(self.render(runner), refresh=True)
+
+    def render(self, runner: IvrRunner) -> RenderableType:
+        """The dashboard as it is now."""
+        sim, eng = self.sim, self.engine
+        calls = Table(title="calls", show_header=False, box=None, padding=(0, 1))
+        ringing = sum(1 for c in sim.active.values() if c.state == "ringing")
+        stages: dict[str, int] = {}
+        for call in runner.calls.values():
+            st = self.c.stage.get(call.id, "answering")
+            stages[st] = stages.get(st, 0) + 1
+        calls.add_row("not yet rung", str(len(sim.waiting)))
+        calls.add_row("ringing", str(ringing))
+        for st in ("answering", *self.STAGES):
+            calls.add_row(f"  {st.replace('_', ' ')}", str(stages.get(st, 0)))
+        calls.add_row("done", f"{sim.done}/{len(sim.callers)}")
+
+        waiters = list(eng.waiters.values())
+        queue = Table(title=f"queue {self.queue!r}", show_header=False, box=None, padding=(0, 1))
+        queue.add_row("waiting", str(eng.acd.waiting(self.queue)))
+        queue.add_row("with an agent", str(sum(1 for w in waiters if w.agent)))
+        queue.add_row("kept places", str(sum(1 for w in waiters if w.virtual)))
+        queue.add_row("in callback menu", str(len(eng.callbacks_open())))
+
+        agents = Table(title="agents", show_header=False, box=None, padding=(0, 1))
+        for name in eng.agents:
+            agents.add_row(name, eng.acd.agent_state(name).value)
+
+        k = kpi.compute(eng.emitted, queue=self.queue)
+        kpis = Table(title="KPIs", show_header=False, box=None, padding=(0, 1))
+        kpis.add_row("offered / answered", f"{k.offered} / {k.answered}")
+        kpis.add_row("abandoned", str(k.abandoned))
+        kpis.add_row("ASA", _fmt(k.asa, "s"))
+        kpis.add_row("SL (20 s)", _fmt(k.sl, "%"))
+        kpis.add_row("AHT", _fmt(k.aht, "s"))
+        kpis.add_row("PINs ok / wrong", f"{self.c.pin_verified} / {self.c.pin_wrong}")
+        kpis.add_row("flows done", str(sum(self.c.flows.values())))
+
+        recent = np.array(runner.stats.tick_ns[-256:] or [0], np.float64) / 1000.0
+        wall = max(1e-9, time.perf_counter() - self._t0)
+        status = (
+            f"board time {runner.ms / 1000:6.1f} s ({runner.ms / 1000 / wall:4.1f}x real time)  "
+            f"tick work median {np.median(recent):.0f} us, p99 {np.percentile(recent, 99):.0f} us  "
+            f"overruns {runner.stats.overruns}"
+        )
+        grid = Table.grid(padding=(0, 3))
+        grid.add_row(calls, queue, agents, kpis)
+        return Panel(Group(grid, Text(status)), title=self.title, expand=False)
 
 
 # -- the demo ---------------------------------------------------------------------------------------
@@ -596,8 +996,13 @@ def run_callcentre(
     moh_file: str | None = None,
     quiet: bool = False,
     report: dict[str, object] | None = None,
+    live: bool | None = None,
+    console: Console | None = None,
 ) -> int:
-    """Run the phone bank; print the summary; 0 if digit accuracy is 100 % and no script failed."""
+    """Run the phone bank; print the summary; 0 if digit accuracy is 100 % and no script failed.
+
+    live: the rich dashboard while it runs (None: when stdout is a terminal; never when quiet);
+    console: where it is drawn (default: stdout)."""
     t_wall = time.perf_counter()
     rng = np.random.default_rng(seed)
     work = Path(tempfile.mkdtemp(prefix="ccboard-bank-"))
@@ -638,7 +1043,8 @@ def run_callcentre(
     )
     people = make_callers(callers, bank, rng, spread_ms=max(1000, callers * 1500 * 24 // max(1, ports)))
     sim = CallerSim(people, fxo, rng, menu_open=lambda cid: cid in engine.callbacks_open())
-    cfg = RunnerConfig(script_deadline=300.0, record_calls=Path(record_dir) if record_dir else None)
+    # the deadline covers the time in the queue and with an agent too
+    cfg = RunnerConfig(script_deadline=900.0, record_calls=Path(record_dir) if record_dir else None)
     runner = IvrRunner(
         board,
         BankIvr(bank, counters, prompts),
@@ -657,10 +1063,17 @@ def run_callcentre(
     )
     print(f"  prompts: {sum(len(p) for p in prompts.values())} (en, cmn) ready in {prompt_s:.1f} s")
 
+    if live is None:
+        live = sys.stdout.isatty()
+    view = (
+        LiveView(console or Console(), sim, counters, engine, queue.name, f"Demo Bank, seed {seed}")
+        if live and not quiet
+        else None
+    )
     last_print = [0]
 
     def progress(r: IvrRunner) -> None:
-        if quiet or r.ms - last_print[0] < 10_000:
+        if quiet or view is not None or r.ms - last_print[0] < 10_000:
             return
         last_print[0] = r.ms
         print(
@@ -671,10 +1084,21 @@ def run_callcentre(
 
     runner.tick_hooks.append(progress)
     limit_ms = 3_600_000
-    stats = asyncio.run(
-        runner.run(until_ms=limit_ms, stop=lambda: sim.finished() and not runner.calls and engine.idle())
-    )
+    with view or contextlib.nullcontext():
+        if view is not None:
+            runner.tick_hooks.append(view)
+        stats = asyncio.run(
+            runner.run(until_ms=limit_ms, stop=lambda: sim.finished() and not runner.calls and engine.idle())
+        )
     wall = time.perf_counter() - t_wall
+    inbound_ms = runner.ms
+    if view is not None:
+        runner.tick_hooks.remove(view)
+    # the outbound follow-up: a survey call to each customer an agent served
+    fu = followup.run_followup(
+        runner, store, fxo + spare, build_prompt_set("en", followup.PHRASES, fragments=False),
+        engine=engine, epoch=EPOCH + runner.ms / 1000.0, rng=rng,
+    )  # fmt: skip
 
     # digit accuracy: what each caller keyed (non-secret) vs what its call received
     calls_by_id = {c.id: c for c in runner.finished}
@@ -702,7 +1126,9 @@ def run_callcentre(
     print("  menu choices: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.menu_choices.items())))
     print(
         f"  PIN entries {counters.pin_entries}: verified {counters.pin_verified}, "
-        f"wrong {counters.pin_wrong}, lockouts {counters.lockouts}"
+        f"wrong {counters.pin_wrong}, lockouts {counters.lockouts}; PIN changes "
+        f"{counters.flows.get('pin-change', 0)} (new PINs keyed twice that did not match: "
+        f"{counters.pin_mismatches})"
     )
     ledger = queue_ledger(store)
     k = kpi.compute(ledger, queue="agents")
@@ -719,18 +1145,24 @@ def run_callcentre(
         f"{sum(1 for e in ledger if e.EVENT == 'CALLBACKRESULT' and e.data()[0] == 'answered')}; "
         f"promises kept {k.callback_kept}/{k.callback_requests_due} due"
     )
+    print("\n".join(followup.summary(fu)))
     for err in engine.errors[:5]:
         print(f"    queue engine: {err}")
     print(
         f"  digit accuracy: keyed {keyed} digits, received {received}; "
         f"calls matching {matched_calls}/{len(people)} -> "
         f"{'100 %' if not mismatches else f'{accuracy:.2f} %'}"
+        + (
+            f" ({sim.cut_by_agent} callback-menu entries cut short by an agent answering, not counted)"
+            if sim.cut_by_agent
+            else ""
+        )
     )
     for m in mismatches[:5]:
         print(f"    {m}")
     print(
-        f"  timing: {runner.ms / 1000:.0f} s of board time in {wall:.1f} s wall "
-        f"({runner.ms / 1000 / wall:.1f}x real time); tick work median {np.median(ticks):.0f} us, "
+        f"  timing (inbound): {inbound_ms / 1000:.0f} s of board time in {wall:.1f} s wall "
+        f"({inbound_ms / 1000 / wall:.1f}x real time); tick work median {np.median(ticks):.0f} us, "
         f"p99 {np.percentile(ticks, 99):.0f} us; "
         f"max concurrent callers {sim.max_concurrent}; overruns {stats.overruns}"
     )
@@ -740,4 +1172,5 @@ def run_callcentre(
     store.close()
     board.close()
     ok = not mismatches and not (stats.failed or stats.deadline) and sim.finished() and not engine.errors
+    ok = ok and not fu.errors
     return 0 if ok else 1

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--record", default=None, help="callcentre: folder for whole-call recordings")
     demo.add_argument("--moh", default=None, help="callcentre: music-on-hold file (WAV or raw G.711)")
     demo.add_argument(
+        "--no-live",
+        action="store_true",
+        help="callcentre: no live dashboard (it is drawn only when stdout is a terminal anyway)",
+    )
+    demo.add_argument(
         "--channels",
         type=_positive_int,
         default=None,
@@ -106,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 db=args.db,
                 record_dir=args.record,
                 moh_file=args.moh,
+                live=False if args.no_live else None,
             )
         from ccboard.cli.demo import run_demo
 

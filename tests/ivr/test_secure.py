@@ -1,5 +1,6 @@
-"""Secure digits: after many PIN entries through the phone bank, no PIN digit is in any log line,
-CDR or ledger row, or in the whole-call recordings (run through our DTMF receiver).
+"""Secure digits: after many PIN entries through the phone bank -- logins, and PIN changes (old
+PIN, new PIN twice, mismatches) --, no PIN digit is in any log line, CDR or ledger row, or in the
+whole-call recordings (run through our DTMF receiver).
 
 The bank's sample PINs use only the digits 6, 7 and 8, which nothing else a caller keys uses, so
 any of them found anywhere is a leak."""
@@ -62,7 +63,13 @@ def test_no_pin_digit_in_logs_cdrs_or_recordings(
     assert status == 0, out
     counters = report["counters"]
     assert counters.pin_entries >= 24  # type: ignore[attr-defined]
-    pins = set(report["bank"].pins.values())  # type: ignore[attr-defined]
+    flows = counters.flows  # type: ignore[attr-defined]
+    for flow in ("pin-change", "fx-quote", "bill-payment"):  # the run went through them
+        assert flows.get(flow, 0) >= 1, flows
+    assert counters.pin_mismatches >= 1  # type: ignore[attr-defined]
+    # every secret entry keyed: PINs right and wrong, old and new, mistyped new ones
+    pins = {s.digits for c in report["callers"] for s in c.plan if s.secret}  # type: ignore[attr-defined]
+    assert len(pins) > len(report["bank"].pins)  # type: ignore[attr-defined]
     leak = re.compile(f"[{PIN_DIGITS}]{{4}}")
     lines = [r.getMessage() for r in caplog.records] + [r.exc_text or "" for r in caplog.records]
     assert any("digit" in m for m in lines)  # non-secret digits are logged, so the grep means something
