@@ -39,6 +39,8 @@ from ccboard.dsp import dtmf, g711
 from ccboard.errors import BoardError
 
 IDLE_OCTET = {"alaw": 0xD5, "ulaw": 0xFF}
+# the DTMF receiver's event record, in order (the tick unpacks it as tuples)
+_DTMF_FIELDS = ("channel", "digit", "kind", "duration_ms", "start", "end", "at", "level_low", "level_high")
 
 
 class Board(ABC):
@@ -68,6 +70,9 @@ class Board(ABC):
             self.tx_line[ch.index] = IDLE_OCTET.get(ch.law, 0xFF)
         ids = np.array([c.channo for c in self.channels[self._voice]], dtype=np.int64)
         self._dtmf = dtmf.DtmfReceiverBank(len(ids), "linear", channel_ids=ids) if len(ids) else None
+        self._dtmf_on = int(dtmf.ON)
+        if dtmf.EVENT_DTYPE.names != _DTMF_FIELDS:
+            raise BoardError(f"DTMF event fields {dtmf.EVENT_DTYPE.names} are not {_DTMF_FIELDS}")
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -102,18 +107,20 @@ class Board(ABC):
             g711.ulaw_decode(self.rx_line[self._ulaw], self.rx[self._ulaw])
         self.t += SAMPLES_PER_TICK
         if self._dtmf is not None:
-            for e in self._dtmf.process(self.rx[self._voice]):
-                on = e["kind"] == dtmf.ON
+            found = self._dtmf.process(self.rx[self._voice])
+            # tolist(): one tuple per event in EVENT_DTYPE's field order; indexing a numpy record
+            # by field name costs microseconds (it tries the name as an integer index first)
+            for channel, digit, kind, _ms, start, end, at, low, high in found.tolist() if len(found) else ():
                 events.append(
                     Digit(
-                        t=int(e["at"]),
-                        channel=int(e["channel"]),
-                        digit=e["digit"].decode(),
-                        kind="on" if on else "off",
-                        start=int(e["start"]),
-                        end=int(e["end"]),
-                        level_low=float(e["level_low"]),
-                        level_high=float(e["level_high"]),
+                        t=at,
+                        channel=channel,
+                        digit=digit.decode(),
+                        kind="on" if kind == self._dtmf_on else "off",
+                        start=start,
+                        end=end,
+                        level_low=low,
+                        level_high=high,
                     )
                 )
         return events

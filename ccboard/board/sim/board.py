@@ -5,8 +5,10 @@ T1 spans 24, analog ports 1, plus one idle row for channels without a line. A ti
   1. scheduled actions (far-end scripts, faults) due in this tick run; analog ports step;
   2. our tx octets go into the tx line rows; our E1/T1 framers add framing, CAS/robbed bits and
      CRC; tx faults; the far ends' receivers read it (their alarms drive RAI / E bits back);
+     E1 framing both ways is the native kernel (ccboard.dsp.e1), one call per group and side;
   3. the far-end audio (one slice of the Renderer's ring) plus hybrid echo of our tx (delay,
-     ERL) is G.711-coded into the far ends' line rows; their framers frame it; rx faults; our
+     ERL) is G.711-coded into the far ends' line rows by the native mixer (ccboard.dsp.farmix,
+     which keeps our tx history); their framers frame it; rx faults; our
      receivers read the bits: alarms, counters, CAS bits; the elastic store (controlled slips)
      hands the payload to the board's rx_line; spans in alarm deliver the idle code;
   4. the Renderer renders the next chunk of one group of rows.
@@ -40,21 +42,17 @@ from ccboard.board.sim.farend import (
     Renderer,
     Schedule,
     Tone,
-    clip_ufunc,
     human_dtmf,
     load_wav,
 )
 from ccboard.board.sim.faults import Faults
 from ccboard.board.span import Framing, Span, SpanKind
-from ccboard.dsp import g711
+from ccboard.dsp import farmix
 from ccboard.errors import BoardError
 
 HIST_TICKS = 256  # ticks of our tx kept per row for the hybrid echo (256 ms)
 STORE_NOMINAL = 4  # elastic store delay, frames (0.5 ms)
 NEVER = 1 << 62
-_SHIFT = np.int32(15)
-_ROW16 = np.dtype("V16")  # one row of 8 int16 samples
-_I16_MIN, _I16_MAX = np.int32(-32768), np.int32(32767)
 
 
 @dataclass
@@ -113,7 +111,10 @@ class _Digital:
         self.slipped = False  # some span's elastic store is off its nominal delay
 
     def set_ais(self, span: int, on: bool) -> None:
-        self.far_tx.ais[self.index[span]] = on
+        if self.kind == SpanKind.E1:
+            self.far_tx.set_ais(self.index[span], on)
+        else:
+            self.far_tx.ais[self.index[span]] = on
 
     def set_rai(self, span: int, on: bool) -> None:
         self.rai_forced[self.index[span]] = on
@@ -163,12 +164,6 @@ class SimBoard(Board):
         for k, c in enumerate(analog):
             self.row_of[c.channo] = self._analog0 + k
             law[self._analog0 + k] = 0 if c.law == "alaw" else 1
-        self._law_runs: list[tuple[int, int, int]] = []
-        start = 0
-        for r in range(1, self.rows + 1):
-            if r == self.rows or law[r] != law[start]:
-                self._law_runs.append((start, r, int(law[start])))
-                start = r
         self.ftx = np.zeros((self.rows, 8), np.uint8)  # what the far ends send, on the wire
         self.txl = np.zeros((self.rows, 8), np.uint8)  # what we send, on the wire
         self.rxl = np.zeros((self.rows, 8), np.uint8)  # what reaches our rx_line (after the store)
@@ -181,17 +176,13 @@ class SimBoard(Board):
         self._voice_rows = np.array([self.row_of.get(c.channo, self.idle_row) for c in voice], np.intp)
         # far ends
         self.renderer = Renderer(self.rows, seed)
-        # our tx, tick-major like the renderer's ring: hist[k % HIST_TICKS] = (rows, 8) of tick k
-        self.hist = np.zeros((HIST_TICKS, self.rows, 8), np.int16)
+        # the far ends' line mixer (native): far-end audio + hybrid echo of our tx, G.711-coded;
+        # it keeps HIST_TICKS ticks of our tx per row for the echo paths
+        self._mixer = farmix.FarMixer(["alaw" if v == 0 else "ulaw" for v in law], HIST_TICKS)
+        self._voice_rows64 = self._voice_rows.astype(np.int64)
         self.echo_q15 = np.zeros(self.rows, np.int32)
         self.echo_ticks = np.full(self.rows, 8, np.intp)  # echo path delay in ticks (ms)
-        self._echo_rows = np.zeros(0, np.intp)
-        self._echo_q15_rows = np.zeros((0, 1), np.int32)
-        self._echo_q15_all = np.zeros((self.rows, 1), np.int32)
-        self._echo_q15_full = np.zeros((self.rows, 8), np.int32)
-        self._echo_uniform = 0  # the echo delay in ticks when it is the same on every echo row
-        self._mix32 = np.zeros((self.rows, 8), np.int32)  # far-end audio plus echo, before clipping
-        self._mix16 = np.zeros((self.rows, 8), np.int16)
+        self._echo_on = False  # some row has a live echo path (its history is kept)
         self.schedule = Schedule()
         self.faults = Faults(self, seed)
         self.fxs: dict[int, FxsPort] = {}
@@ -231,6 +222,9 @@ class SimBoard(Board):
             self._hdlc_ok = hdlc.OK
             self._dindex = {c.channo: i for i, c in enumerate(self._dchans)}
         self._closed = False
+        # tap(t) after the far-end audio of tick t is coded: a tap may read txl (what we sent this
+        # tick, framed) and overwrite ftx rows (what the far end sends, before its framing)
+        self.line_taps: list[Callable[[int], None]] = []
 
     # -- lookups for the far ends and faults ----------------------------------------------------
 
@@ -308,18 +302,15 @@ class SimBoard(Board):
         if self._ports and self._deadline < t_end:
             self._step_ports(t, events)
         self.txl.view(np.uint64)[self._map, 0] = tx_line.view(np.uint64)[:, 0]
-        # echo history: our linear tx as the far end's hybrid hears it
-        k = t // 8
-        if self._echo_rows.size:
-            # a row's 8 samples as one 16-byte item: a 1-D gather (numpy's 2-D one is ~4x slower)
-            self.hist[k % HIST_TICKS].view(_ROW16)[self._voice_rows, 0] = self.tx[self._voice].view(_ROW16)[
-                :, 0
-            ]
+        if self._echo_on:  # echo history: our linear tx as the far end's hybrid hears it
+            self._mixer.put_tx(self.tx[self._voice], self._voice_rows64)
         for i, tx in enumerate(self._hdlc_tx if self._dchans else ()):
             self.txl[self._drows[i]] = tx.generate(8)
         for g in self.groups:
             self._tx_direction(g)
         self._far_audio(t)
+        for tap in self.line_taps:  # far ends that hear our octets and speak in this very tick
+            tap(t)
         if self._dchans:
             self._d_far(t)
         for g in self.groups:
@@ -352,40 +343,17 @@ class SimBoard(Board):
         self._deadline = min(p.next_deadline() for p in self._ports)
 
     def _far_audio(self, t: int) -> None:
-        lin = self.renderer.slice(t)
-        if self._echo_uniform:
-            # one echo path delay everywhere: the echo is one (rows, 8) block of the history
-            # (preallocated, same-type, unbroadcast operands: numpy's fast loops)
-            e = self._mix32
-            np.copyto(e, self.hist[(t // 8 - self._echo_uniform) % HIST_TICKS])
-            np.multiply(e, self._echo_q15_full, out=e)
-            np.right_shift(e, _SHIFT, out=e)
-            np.add(e, lin, out=e)
-            clip_ufunc(e, _I16_MIN, _I16_MAX, out=e)
-            lin = self._mix16
-            np.copyto(lin, e, casting="unsafe")
-        elif self._echo_rows.size:
-            rows = self._echo_rows
-            flat = self.hist.reshape(-1, 8)
-            e = flat.view(np.uint64)[((t // 8 - self.echo_ticks[rows]) % HIST_TICKS) * self.rows + rows].view(
-                np.int16
-            )
-            mix = lin.astype(np.int32)
-            mix[rows] += (e * self._echo_q15_rows) >> 15
-            clip_ufunc(mix, _I16_MIN, _I16_MAX, out=mix)
-            lin = mix.astype(np.int16)
-        for a, b, law in self._law_runs:
-            (g711.alaw_encode if law == 0 else g711.ulaw_encode)(lin[a:b], self.ftx[a:b])
+        """The far ends' audio of this tick plus the echo of our tx, coded into their line rows."""
+        self._mixer.process(self.renderer.slice(t), self.ftx)
 
     def _tx_direction(self, g: _Digital) -> None:
         n = len(g.spans)
         frames = self.txl[g.row0 : g.row1].reshape(n, g.slots, 8)
         if g.kind == SpanKind.E1:
-            g.near_tx.a_bit = g.near_rx.red  # a new array each time
-            g.near_tx.e_bits = g.near_rx.e_out
-            g.near_tx.build(frames)
-            changed = self.faults.corrupt(g.numbers, "tx", frames)
-            g.far_rx.process(frames, None if changed.any() else g.near_tx.last_crc)
+            # RAI and E bits come from our receiver's state, as a framer chip sends them
+            g.near_tx.build(frames, g.near_rx)
+            self.faults.corrupt(g.numbers, "tx", frames)
+            g.far_rx.process(frames)
         else:
             g.near_tx.rai = g.near_rx.red.copy()
             g.near_tx.build(frames, g.tx_f)
@@ -403,11 +371,9 @@ class SimBoard(Board):
         n = len(g.spans)
         frames = self.ftx[g.row0 : g.row1].reshape(n, g.slots, 8)
         if g.kind == SpanKind.E1:
-            g.far_tx.a_bit = g.far_rx.red | g.rai_forced
-            g.far_tx.e_bits = g.far_rx.e_out
-            g.far_tx.build(frames)
-            changed = self.faults.corrupt(g.numbers, "rx", frames)
-            g.near_rx.process(frames, None if changed.any() else g.far_tx.last_crc)
+            g.far_tx.build(frames, g.far_rx, g.rai_forced)
+            self.faults.corrupt(g.numbers, "rx", frames)
+            g.near_rx.process(frames)
         else:
             g.far_tx.rai = g.far_rx.red | g.rai_forced
             g.far_tx.build(frames, g.ftx_f)
@@ -430,15 +396,9 @@ class SimBoard(Board):
             g.prev[:] = frames
         else:
             prev32[:, :, 1] = cur32[:, :, 1]
-        # alarms
-        if (
-            g.steady
-            and rx.in_frame.all()
-            and not rx.yellow.any()
-            and not (g.kind == SpanKind.E1 and rx.lmfa.any())
-        ):
-            pass
-        else:
+        # alarms (E1: the kernel's quiet = every span in frame, no LOS/AIS/RAI/LMFA)
+        quiet = rx.quiet if g.kind == SpanKind.E1 else rx.in_frame.all() and not rx.yellow.any()
+        if not (g.steady and quiet):
             self._alarms(g, rx, out, events)
         if len(rx.changed):
             for i, slot in rx.changed:
@@ -502,17 +462,13 @@ class SimBoard(Board):
                 c.ebits = int(rx.ebit_errors[i])
 
     def _update_echo_rows(self) -> None:
+        """Hand the mixer each row's echo path: none on spans whose far end is in red alarm."""
         live = self.echo_q15 != 0
         for g in self.groups:
             for i in np.nonzero(g.far_red)[0]:
                 live[g.row0 + i * g.slots : g.row0 + (i + 1) * g.slots] = False
-        self._echo_rows = np.nonzero(live)[0].astype(np.intp)
-        self._echo_q15_rows = self.echo_q15[self._echo_rows, None]
-        self._echo_q15_all = np.zeros((self.rows, 1), np.int32)
-        self._echo_q15_all[self._echo_rows, 0] = self.echo_q15[self._echo_rows]
-        self._echo_q15_full = np.repeat(self._echo_q15_all, 8, axis=1)
-        d = np.unique(self.echo_ticks[self._echo_rows])
-        self._echo_uniform = int(d[0]) if d.size == 1 else 0
+        self._echo_on = bool(live.any())
+        self._mixer.set_echo(np.where(live, self.echo_q15, 0), self.echo_ticks)
 
 
 class FarEnd:

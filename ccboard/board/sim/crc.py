@@ -1,8 +1,9 @@
-"""CRC tables for the framers: a CRC is linear over GF(2), so the remainder of a whole
+"""CRC tables for the T1 framer: a CRC is linear over GF(2), so the remainder of a whole
 (sub)multiframe is the XOR of each octet's own contribution, looked up by (position, value).
 
-This turns the bit-serial CRC-4 (G.704 2.3.3.5) and CRC-6 (G.704 2.1.3.1.3) into one gather and
-one XOR-reduction over all spans at once.
+This turns the bit-serial CRC-6 (G.704 2.1.3.1.3) into one gather and one XOR-reduction over all
+spans at once (E1's CRC-4 is in the native kernel, native/src/e1.c, on the same principle).
+crc_bitwise is the bit-serial reference the tests check both against.
 """
 
 from __future__ import annotations
@@ -60,45 +61,3 @@ def crc_bitwise(bits: list[int], poly: int, width: int) -> int:
         if r & top:
             r ^= top | poly
     return r
-
-
-PARITY16 = np.array([bin(v).count("1") & 1 for v in range(1 << 16)], np.uint8)
-
-
-def sliced_masks(
-    bit_offsets: npt.NDArray[np.int64], total_bits: int, poly: int, width: int, masks: npt.NDArray[np.uint8]
-) -> npt.NDArray[np.uint64]:
-    """Bit-sliced form of the same CRC: (width, slots) uint64 masks, where octets come 8 to a
-    slot (the 8 frames of one timeslot, read as one little-endian uint64). CRC bit i is the
-    parity of XOR over slots of (word & mask[i, slot])."""
-    top = 1 << width
-    n = total_bits + width
-    powers = np.empty(n, np.int64)
-    r = 1
-    for k in range(n):
-        powers[k] = r
-        r <<= 1
-        if r & top:
-            r ^= top | poly
-    slots = bit_offsets.size // 8
-    out = np.zeros((width, slots), np.uint64)
-    for p in range(bit_offsets.size):
-        s, f = divmod(p, 8)
-        for b in range(8):
-            if not (int(masks[p]) >> (7 - b)) & 1:
-                continue
-            c = int(powers[total_bits - 1 - (int(bit_offsets[p]) + b) + width])
-            for i in range(width):
-                if (c >> i) & 1:
-                    out[i, s] |= np.uint64(1 << (8 * f + 7 - b))
-    return out
-
-
-def sliced_crc(words: npt.NDArray[np.uint64], masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
-    """CRC of each row of words (rows, slots) with masks from sliced_masks: (rows,) uint8."""
-    r = np.bitwise_xor.reduce(words[:, None, :] & masks[None, :, :], axis=2)
-    out: npt.NDArray[np.uint8] = (np.bitwise_count(r) & 1) @ _WEIGHTS[: masks.shape[0]]
-    return out
-
-
-_WEIGHTS = (1 << np.arange(8)).astype(np.uint8)
