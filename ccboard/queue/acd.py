@@ -337,6 +337,16 @@ class Acd:
     def waiting(self, queuename: str) -> int:
         return self._queue(queuename).waiting
 
+    def live_callers(self, queuename: str) -> list[tuple[str, str, float]]:
+        """(call id, caller id, entered at) of the live callers still in line (not virtual),
+        longest waiting first."""
+        got = [
+            (c.callid, c.callerid, c.enter)
+            for c in self.calls.values()
+            if c.q.cfg.name == queuename and not c.virtual and c.state not in (CONNECTED, GONE, DIALING)
+        ]
+        return sorted(got, key=lambda g: g[2])
+
     def estimated_wait(self, queuename: str, position: int) -> float | None:
         """Live estimate in s for the caller at `position` (see module docstring)."""
         return self._queue(queuename).estimate(position)
@@ -641,6 +651,18 @@ class Acd:
         self._leave(c)
         self._redispatch(freed, now, out)
 
+    def _on_overflow(self, e: ev.CallerOverflow, now: float, out: list[Action]) -> None:
+        c = self.calls.get(e.callid)
+        if c is None or c.state in (CONNECTED, GONE, DIALING) or c.virtual:
+            return
+        q = c.q
+        pos = q.position(c)
+        out.append(ev.ExitWithTimeout(now, c.callid, q.cfg.name, NONE, pos, c.origposition, now - c.enter))
+        out.append(ev.ExitQueue(c.callid, q.cfg.name, "OVERFLOW", e.target))
+        freed = self._stop_ringing(c, now, out, cancel=True) if c.state == RINGING else []
+        self._leave(c)
+        self._redispatch(freed, now, out)
+
     def _on_key(self, e: ev.CallerKey, now: float, out: list[Action]) -> None:
         c = self.calls.get(e.callid)
         if c is None or c.state in (CONNECTED, GONE) or c.virtual:
@@ -932,6 +954,7 @@ _HANDLERS: dict[type, Any] = {
     ev.CallArrives: Acd._on_arrive,
     ev.CallerHangup: Acd._on_hangup,
     ev.CallerKey: Acd._on_key,
+    ev.CallerOverflow: Acd._on_overflow,
     ev.CallerToVirtual: Acd._on_virtual,
     ev.CallbackDialResult: Acd._on_dial_result,
     ev.AgentAnswered: Acd._on_answer,

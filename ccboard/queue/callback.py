@@ -20,7 +20,9 @@ A booked time promises itself.
 
 **Booking** returns CALLBACKREQUEST, then KeepPlace (kept place: the ACD keeps the entry
 virtual) or nothing (booked time: this core wakes at that time and emits EnqueueCallback with
-``priority``), an SMS confirmation (SendSms, for the outbox) and a goodbye prompt + Hangup.
+``priority``; with ``shared`` set, ShareCallback instead: a row of the store's shared table that
+any engine may claim, see ccboard.queue.shared), an SMS confirmation (SendSms, for the outbox)
+and a goodbye prompt + Hangup.
 
 **Outcomes** (CallbackOutcome, from the ACD's CONNECT / EXITCALLBACK): answered ends it;
 invalid is final; no answer / busy / machine (or any other) retries after
@@ -60,6 +62,18 @@ class CallbackOutcome(ev.Event):
     outcome: Outcome
 
 
+@dataclass(frozen=True, slots=True)
+class ShareCallback(Action):
+    """Write a booked-time callback to the shared callbacks table (any engine may dial it)."""
+
+    callid: str
+    queuename: str
+    number: str
+    due: float  # epoch s
+    max_attempts: int
+    sms: str
+
+
 @dataclass(frozen=True)
 class CallbackConfig:
     confidence: float = 0.8
@@ -78,6 +92,7 @@ class CallbackConfig:
     priority: int = 5  # of a booked callback when it enters the queue
     max_digits: int = 15
     sms: str = "We will call you back at {time} on {number}. Ref {ref}."
+    shared: bool = False  # booked times go to the shared table (ccboard.queue.shared), not a timer
 
 
 @dataclass(slots=True, eq=False)
@@ -282,11 +297,14 @@ class CallbackCore:
         r = _Request(m.callid, m.queuename, m.number, promised)
         self.requests[m.callid] = r
         out.append(ev.CallbackRequest(now, m.callid, m.queuename, NONE, m.number, mode, promised, m.position))
+        text = self.cfg.sms.format(time=self._fmt_time(promised), number=m.number, ref=m.callid)
         if mode == "place":
             out.append(ev.KeepPlace(m.callid, m.number, promised))
+        elif self.cfg.shared:
+            r.done = True  # the shared table has it now: whichever engine claims it dials it
+            out.append(ShareCallback(m.callid, m.queuename, m.number, promised, self.cfg.max_attempts, text))
         else:
             self._arm(r, promised)
-        text = self.cfg.sms.format(time=self._fmt_time(promised), number=m.number, ref=m.callid)
         out.append(ev.SendSms(m.number, text, m.callid))
         out.append(ev.Prompt(m.callid, "callback-booked", say=self._fmt_time(promised)))
         out.append(ev.Hangup(m.callid))

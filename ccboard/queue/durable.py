@@ -33,10 +33,11 @@ from typing import Any, Protocol
 
 from ccboard.queue import events as ev
 from ccboard.queue.acd import CONNECTED, DIALING, RINGING, Acd
-from ccboard.queue.callback import CallbackCore, CallbackOutcome
+from ccboard.queue.callback import CallbackCore, CallbackOutcome, ShareCallback
 from ccboard.queue.campaign import Campaign, Contact, DialOutcome
 from ccboard.queue.events import Action, Outcome, QueueError
-from ccboard.store.records import JournalEntry, SmsMessage
+from ccboard.queue.shared import FinishShared, SharedCallbacks
+from ccboard.store.records import Callback, JournalEntry, SmsMessage
 from ccboard.store.records import LedgerEvent as LedgerRow
 
 __all__ = ["Core", "Decision", "Durable", "decode", "default_derive", "encode"]
@@ -63,7 +64,7 @@ def _subclasses(cls: type[Any]) -> list[type[Any]]:
     return out
 
 
-_TYPES: dict[str, type[Any]] = {c.__name__: c for c in (*_subclasses(ev.Event), Contact)}
+_TYPES: dict[str, type[Any]] = {c.__name__: c for c in (*_subclasses(ev.Event), Contact, Callback)}
 _ENUMS: dict[str, type[enum.Enum]] = {c.__name__: c for c in (Outcome, ev.AgentState)}
 
 
@@ -130,6 +131,7 @@ class Decision:
 
     ledger: list[ev.LedgerEvent]
     actions: list[Action]
+    lost_claims: int = 0  # shared callbacks finished here whose claim had expired (another has it)
 
 
 def to_row(e: ev.LedgerEvent, uid: str, server: str = "") -> LedgerRow:
@@ -144,6 +146,8 @@ class Durable:
 
     store: a Repository; server: this engine's name (its journal is its own, the key of its uids).
     derive: which actions are inputs of another core (default: ``default_derive``).
+    clock: the shared clock (wall s) that stamps rows of the shared callbacks table (their due
+    retries and finish times; ccboard.queue.shared); None: the decision's "now".
     """
 
     def __init__(
@@ -152,6 +156,7 @@ class Durable:
         server: str,
         cores: Mapping[str, Core],
         derive: Callable[[Action], tuple[str, ev.Event] | None] = default_derive,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not server:
             raise QueueError("durable: the server name is empty")
@@ -159,6 +164,7 @@ class Durable:
         self.server = server
         self.cores = dict(cores)
         self.derive = derive
+        self.clock = clock
         self.seq = 0  # last journal seq written
         self.replayed = 0
         self.last_time = float("-inf")  # "now" of the last entry replayed
@@ -213,10 +219,26 @@ class Durable:
             for i, a in enumerate(actions)
             if isinstance(a, ev.SendSms)
         ]
-        # write-ahead: the inputs, their ledger rows and SMS commit together before any action runs
-        self.store.record(events=rows, sms=sms, journal=entries)
+        shared_now = self.clock() if self.clock is not None else now
+        shares = [
+            Callback(a.callid, a.callid, a.queuename, a.number, a.due, shared_now,
+                     max_attempts=a.max_attempts, sms=a.sms)
+            for a in actions
+            if isinstance(a, ShareCallback)
+        ]  # fmt: skip
+        finishes = [
+            (a.callback, a.outcome, None if a.retry_in is None else shared_now + a.retry_in)
+            for a in actions
+            if isinstance(a, FinishShared)
+        ]
+        # write-ahead: the inputs, their ledger rows, SMS, shared callbacks and their outcomes
+        # commit together before any action runs
+        held = self.store.record(
+            events=rows, sms=sms, journal=entries, callbacks=shares, finishes=finishes, finished_at=shared_now
+        )
         self.seq += len(entries)
-        return Decision(ledger, [a for a in actions if not isinstance(a, ev.SendSms)])
+        written = (ev.SendSms, ShareCallback, FinishShared)
+        return Decision(ledger, [a for a in actions if not isinstance(a, written)], len(finishes) - held)
 
     # ------------------------------------------------------------ restart
 
@@ -277,6 +299,9 @@ class Durable:
                     for cid in lost_dials
                     if cid in c.requests and not c.requests[cid].done
                 ]
+            elif isinstance(c, SharedCallbacks):  # recorded only if the claim still holds
+                lost = [cid for cid in lost_dials if cid in c.held]
+                inputs += [(name, "event", CallbackOutcome(cid, Outcome.LOST)) for cid in lost]
         return self._decide(inputs, now) if inputs else Decision([], [])
 
 

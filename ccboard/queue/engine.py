@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,9 @@ from ccboard.queue.acd import Acd
 from ccboard.queue.callback import CallbackCore, CallbackOffer, CallbackOutcome
 from ccboard.queue.durable import Decision, Durable
 from ccboard.queue.events import Action, Outcome
+from ccboard.queue.overflow import OverflowCore
+from ccboard.queue.shared import SharedCallbacks, SharedClaimed
+from ccboard.store.records import TAKEN, OverflowOffer
 from ccboard.store.records import LedgerEvent as LedgerRow
 
 if TYPE_CHECKING:
@@ -147,6 +151,18 @@ class QueueEngine:
     was restarted on the same store) and end the legs lost with it; kept-place and scheduled
     callbacks, agents' states and the queues' figures carry on. Without it the journal is only
     appended to (a fresh run on a store that already holds one).
+
+    `shared`: take part in the store's shared callbacks (ccboard.queue.shared): every
+    `claim_every` board s, claim due rows of the bound queues (lease `claim_lease` s of
+    `shared_clock`, the wall clock all servers share) for the agents that are free, dial them as
+    kept places are dialled, and record each outcome once in the shared table.
+
+    `overflow`: take part in overflow between sites (ccboard.queue.overflow) for its queue, every
+    `claim_every` board s: offer callers to the other sites when the live SL from the shared ledger
+    is low (or a wait too long), send over the ones another site took (the caller's transfer
+    ends with detail "left queue Q: OVERFLOW -> <site>": the IVR script dials the tie line),
+    withdraw the offers of callers served or gone at home, and take other sites' offers for the
+    free agents its own line leaves idle (their callers then arrive here like any caller).
     """
 
     def __init__(
@@ -165,6 +181,11 @@ class QueueEngine:
         dial_timeout: float = 30.0,
         server: str = "engine",
         resume: bool = False,
+        shared: SharedCallbacks | None = None,
+        shared_clock: Callable[[], float] = time.time,
+        claim_every: float = 0.5,
+        claim_lease: float = 60.0,
+        overflow: OverflowCore | None = None,
     ) -> None:
         self.store = store
         self.acd = acd
@@ -189,7 +210,18 @@ class QueueEngine:
         cores: dict[str, Any] = {"acd": acd}
         if callbacks is not None:
             cores["callback"] = callbacks
-        self.durable = Durable(store, server, cores)
+        if shared is not None:
+            cores["shared"] = shared
+        self.shared = shared
+        self.shared_clock = shared_clock
+        self.claim_every = claim_every
+        self.claim_lease = claim_lease
+        self.overflow = overflow
+        self._expecting: list[float] = []  # board-s deadlines of taken callers not yet arrived
+        self.lost_claims = 0  # shared outcomes not recorded: the claim had expired (lease too short)
+        self._queues: list[str] = []
+        self._next_claim = 0.0
+        self.durable = Durable(store, server, cores, clock=shared_clock if shared is not None else None)
         self.resume = resume
         self._deferred: list[Action] = []  # decided before the loop ran (bind): acted on first tick
 
@@ -198,6 +230,7 @@ class QueueEngine:
     def bind(self, runner: IvrRunner, queues: Iterable[str]) -> None:
         """Attach to the runner (tick hook for deadlines), log the agents in, add them to queues."""
         self.runner = runner
+        self._queues = list(queues)
         runner.tick_hooks.append(self._tick)
         now = self.now()
         if self.resume:
@@ -230,11 +263,75 @@ class QueueEngine:
             if d is not None and d <= now:
                 self._apply(self.durable.timeouts(now), now)
                 break  # timeouts() fired every core that was due
+        if (self.shared is not None or self.overflow is not None) and now >= self._next_claim:
+            self._next_claim = now + self.claim_every
+            if self.shared is not None:
+                self._claim_shared(now)
+            if self.overflow is not None:
+                self._overflow(now)
+
+    def _free_agents(self) -> int:
+        return sum(
+            1
+            for a in self.acd.agents.values()
+            if a.routable and a.name in self.agents and any(q in a.members for q in self._queues)
+        )
+
+    def _overflow(self, now: float) -> None:
+        """Offer, send over, withdraw (this site's callers); take (other sites' callers)."""
+        core = self.overflow
+        assert core is not None
+        q, site, store = core.cfg.queue, self.durable.server, self.store
+        line = self.acd.live_callers(q)
+        here = {c[0] for c in line}
+        for o in store.overflow_offers(site=site, state=TAKEN):
+            sent = False
+            if o.id in here:
+                d = self.durable.feed("acd", ev.CallerOverflow(o.id, o.taken_by), now)
+                sent = any(isinstance(a, ev.ExitQueue) for a in d.actions)
+                self._apply(d, now)
+            store.settle_overflow(o.id, self.shared_clock(), sent=sent)
+            core.settled(o.id)
+            here.discard(o.id)
+        for callid in [c for c in core.offered if c not in here]:  # served or gone at home
+            store.settle_overflow(callid, self.shared_clock(), sent=False)
+            core.settled(callid)
+        line = [c for c in line if c[0] in here]
+        if line:
+            rows = store.ledger(since=now - core.cfg.window, until=now + 1e-3, queue=q)
+            mine = [from_row(r) for r in rows if r.server == site and r.event in ev.LEDGER_EVENTS]
+            sl = core.live_sl(mine, now)
+            for callid, callerid, waited in core.to_offer(now, line, sl):
+                store.offer_overflow(OverflowOffer(callid, site, q, callerid, self.shared_clock(), waited))
+        self._expecting = [t for t in self._expecting if t > now]
+        n = core.take(self._free_agents() - len(self._expecting), self.acd.waiting(q))
+        if n > 0:
+            for o in store.claim_overflow(
+                site, self.shared_clock(), limit=n, lease=self.claim_lease, queues=[q]
+            ):
+                if store.take_overflow(o, self.shared_clock()):
+                    self._expecting.append(now + self.claim_lease)  # an agent kept for it
+                    log.info("overflow: %s takes %s's caller %s", site, o.site, o.id)
+
+    def _claim_shared(self, now: float) -> None:
+        """Claim due shared callbacks for this engine's free agents and put them in line."""
+        assert self.shared is not None
+        free = self._free_agents()
+        waiting = sum(self.acd.waiting(q) for q in self._queues)
+        n = self.shared.want(free, waiting)
+        if n <= 0:
+            return
+        got = self.store.claim_callbacks(
+            self.durable.server, self.shared_clock(), limit=n, lease=self.claim_lease, queues=self._queues
+        )
+        if got:
+            self._feed(SharedClaimed(tuple(got)), now, core="shared")
 
     def idle(self) -> bool:
         """Nothing waiting, ringing, connected or pending (the run may stop)."""
         pending = self.callbacks.pending() if self.callbacks is not None else []
-        return not (self.waiters or self._tasks or pending or self.acd.calls)
+        held = self.shared.held if self.shared is not None else {}
+        return not (self.waiters or self._tasks or pending or held or self.acd.calls)
 
     # -- feeding the cores and carrying out their decisions -----------------------------------------
 
@@ -258,12 +355,17 @@ class QueueEngine:
         inputs: list[tuple[str, ev.Event]] = [("acd", ev.CallbackDialResult(callid, outcome))]
         if self.callbacks is not None and callid in self.callbacks.requests:
             inputs.append(("callback", CallbackOutcome(callid, outcome)))
+        if self.shared is not None and callid in self.shared.held:
+            inputs.append(("shared", CallbackOutcome(callid, outcome)))
         now = self.now()
         self._apply(self.durable.feed_many(inputs, now), now)
 
     def _apply(self, d: Decision, now: float) -> None:
         """The decision's ledger events and SMS are written (by Durable): now act."""
         self.emitted.extend(d.ledger)
+        if d.lost_claims:
+            self.lost_claims += d.lost_claims
+            log.warning("%d shared callback outcomes not recorded: their claims had expired", d.lost_claims)
         for a in d.actions:
             self._act(a, now)
 
@@ -431,6 +533,8 @@ class QueueEngine:
         """Put the caller in `queue` until an agent has served it, it left or took a callback."""
         w = _Waiter(call.id, queue, call)
         self.waiters[call.id] = w
+        if self._expecting:  # a caller this site took from another (or a local one) came in
+            self._expecting.pop(0)
         call.tag("queue", queue)
         try:
             self._feed(ev.CallArrives(call.id, queue, callerid=call.ani))

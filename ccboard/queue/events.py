@@ -520,6 +520,16 @@ class CallerHangup(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallerOverflow(Event):
+    """Another site will answer this waiting caller (ccboard.queue.overflow): it leaves the queue
+    as app_queue's overflow does (EXITWITHTIMEOUT, then ExitQueue "OVERFLOW" to `target`). Ignored
+    once the caller is connected, dialling or gone (the home site won the race)."""
+
+    callid: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallerKey(Event):
     callid: str
     key: str

@@ -16,6 +16,7 @@ from ccboard.store.records import (
     CampaignAttempt,
     Cdr,
     LedgerEvent,
+    OverflowOffer,
     QueueMember,
     SmsMessage,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "CampaignAttempt",
     "Cdr",
     "LedgerEvent",
+    "OverflowOffer",
     "QueueMember",
     "Repository",
     "SmsMessage",

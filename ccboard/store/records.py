@@ -16,6 +16,8 @@ CLAIMED: Final = "claimed"
 DONE: Final = "done"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"
+TAKEN: Final = "taken"  # an overflow offer another site will answer
+VOID: Final = "void"  # a taken overflow offer whose caller was served at home first
 
 # CDR dispositions, as Asterisk's cdr.conf names them.
 ANSWERED: Final = "ANSWERED"
@@ -193,6 +195,30 @@ class SmsMessage:
     claim_seq: int = 0
     finished: float = 0.0
     ref: str = ""  # what it confirms, e.g. a callback id
+
+
+@dataclass(frozen=True, slots=True)
+class OverflowOffer:
+    """A caller waiting at one site, offered to the others because its queue's live service level
+    fell or its wait grew too long (ccboard.queue.overflow).
+
+    States: pending (offered) -> claimed (a site with a free agent looks at it) -> taken (that
+    site, `taken_by`, will answer it: the offering site sends the caller over) -> done (sent) or
+    void (the caller was answered or hung up at home first); pending -> cancelled (withdrawn).
+    """
+
+    id: str  # the caller's call id at the offering site
+    site: str  # the offering site
+    queue: str
+    callerid: str
+    offered: float  # shared clock, s
+    waited: float  # s in line when offered
+    state: str = PENDING
+    taken_by: str = ""
+    claimed_by: str = ""
+    claim_until: float = 0.0
+    claim_seq: int = 0
+    finished: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

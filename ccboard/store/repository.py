@@ -6,7 +6,7 @@ Rules every method keeps:
 - inserts are idempotent by key (ledger uid, CDR uniqueid, callback id, attempt key, SMS id,
   journal server/seq): retrying a write after a crash stores nothing twice; rows go in as one
   multi-row INSERT per table and transaction;
-- claims of callbacks, campaign attempts and SMS are exactly-once: PostgreSQL takes rows
+- claims of callbacks, campaign attempts, SMS and overflow offers are exactly-once: PostgreSQL takes rows
   `FOR UPDATE SKIP LOCKED`, SQLite holds its single writer lock (BEGIN IMMEDIATE). A claim is a
   lease: a worker that dies leaves rows that another worker may claim once `claim_until` passed,
   and finishing a row needs the `claim_seq` it was handed, so an outcome is recorded once.
@@ -34,12 +34,15 @@ from ccboard.store.records import (
     DONE,
     FAILED,
     PENDING,
+    TAKEN,
+    VOID,
     AgentState,
     Callback,
     CampaignAttempt,
     Cdr,
     JournalEntry,
     LedgerEvent,
+    OverflowOffer,
     QueueMember,
     SmsMessage,
     columns,
@@ -61,6 +64,7 @@ _TABLES: Final[dict[str, tuple[type[Any], str]]] = {
     "queue_members": (QueueMember, "queue, agent"),
     "sms_outbox": (SmsMessage, "created, id"),
     "journal": (JournalEntry, "server, seq"),
+    "overflow_offers": (OverflowOffer, "offered, id"),
 }
 
 
@@ -135,6 +139,7 @@ _INS_CALLBACK: Final = _insert("callbacks", Callback, "id")
 _INS_ATTEMPT: Final = _insert("campaign_attempts", CampaignAttempt, "campaign, contact, attempt")
 _INS_SMS: Final = _insert("sms_outbox", SmsMessage, "id")
 _INS_JOURNAL: Final = _insert("journal", JournalEntry, "server, seq")
+_INS_OFFER: Final = _insert("overflow_offers", OverflowOffer, "id")
 
 
 def queue_log_line(ev: LedgerEvent) -> str:
@@ -258,15 +263,21 @@ class Repository(ABC):
         attempts: Sequence[CampaignAttempt] = (),
         sms: Sequence[SmsMessage] = (),
         journal: Sequence[JournalEntry] = (),
-    ) -> None:
+        finishes: Sequence[tuple[Callback, str, float | None]] = (),
+        finished_at: float = 0.0,
+    ) -> int:
         """Write ledger events, CDRs, new callbacks, new attempts, SMS and journal entries in one
-        transaction.
+        transaction, and in it record the outcomes of claimed callbacks (`finishes`, as
+        finish_callbacks, at `finished_at`).
 
-        Idempotent: rows whose key is already stored are left as they are.
+        Idempotent: rows whose key is already stored are left as they are. A finish whose claim no
+        longer holds (expired and taken over) is skipped, not an error: the rest still commits, so
+        a queue engine's journal stays whole. Returns how many finishes held.
         """
         key = (events[0].callid if events else cdrs[0].uniqueid if cdrs else "") if (events or cdrs) else ""
         with self.tx("record", "ledger", key) as t:
             self._record(t, events, cdrs, callbacks, attempts, sms, journal)
+            return self._finish_callbacks(t, finishes, finished_at)[1] if finishes else 0
 
     def _record(
         self,
@@ -448,7 +459,7 @@ class Repository(ABC):
         """Return every row `worker` holds to pending (its restart after a crash); returns the count."""
         n = 0
         with self.tx("release claims", "callbacks", worker) as t:
-            for table in ("callbacks", "campaign_attempts", "sms_outbox"):
+            for table in ("callbacks", "campaign_attempts", "sms_outbox", "overflow_offers"):
                 cur = t.run(
                     f"UPDATE {table} SET state = ?, claimed_by = '', claim_until = 0"
                     " WHERE state = ? AND claimed_by = ?",
@@ -466,10 +477,23 @@ class Repository(ABC):
             self._record(t, events=events, callbacks=(cb,), sms=sms)
 
     def claim_callbacks(
-        self, worker: str, now: float, limit: int = 1, lease: float = 120.0
+        self,
+        worker: str,
+        now: float,
+        limit: int = 1,
+        lease: float = 120.0,
+        queues: Sequence[str] | None = None,
     ) -> list[Callback]:
-        """Claim up to `limit` callbacks due by `now` (or whose claim expired) for `lease` seconds."""
-        return self._claim("callbacks", Callback, "id", "due", worker, now, limit, lease)
+        """Claim up to `limit` callbacks due by `now` (or whose claim expired) for `lease` seconds,
+        of `queues` only if given (those this worker's agents serve)."""
+        if queues is None:
+            return self._claim("callbacks", Callback, "id", "due", worker, now, limit, lease)
+        if not queues:
+            return []
+        extra = f" AND queue IN ({', '.join('?' * len(queues))})"
+        return self._claim(
+            "callbacks", Callback, "id", "due", worker, now, limit, lease, extra, tuple(queues)
+        )
 
     def finish_callback(
         self,
@@ -503,27 +527,13 @@ class Repository(ABC):
         UPDATE for all of them (joined to a VALUES list) and one INSERT of the events, so a worker
         that claimed N rows at once pays a few round trips for all N instead of a few per row.
         """
-        done: list[Callback] = []
-        params: list[tuple[Any, ...]] = []
-        for cb, outcome, retry_at in results:
-            new, sets = _callback_finished(cb, outcome, now, retry_at)
-            done.append(new)
-            params.append((*sets.values(), cb.id, CLAIMED, cb.claimed_by, cb.claim_seq))
         if not results:
-            return done
-        # one UPDATE joined to a VALUES list (v.column1.. on both backends), not one per row
-        n = len(_CALLBACK_FINISH_COLS)
-        assign = ", ".join(f"{k} = v.column{i + 1}" for i, k in enumerate(_CALLBACK_FINISH_COLS))
+            return []
         with self.tx("finish", "callbacks", results[0][0].id) as t:
-            done_rows = t.values(
-                f"UPDATE callbacks SET {assign} FROM (VALUES {{VALUES}}) AS v"
-                f" WHERE callbacks.id = v.column{n + 1} AND callbacks.state = v.column{n + 2}"
-                f" AND callbacks.claimed_by = v.column{n + 3} AND callbacks.claim_seq = v.column{n + 4}",
-                params,
-            )
-            if done_rows != len(params):
+            done, done_rows = self._finish_callbacks(t, results, now)
+            if done_rows != len(results):
                 raise StoreConflictError(
-                    f"{len(params) - done_rows} of {len(params)} claims no longer hold"
+                    f"{len(results) - done_rows} of {len(results)} claims no longer hold"
                     " (expired and taken over, or finished); nothing stored",
                     "callbacks",
                     results[0][0].id,
@@ -531,6 +541,27 @@ class Repository(ABC):
                 )
             self._record(t, events=events)
         return done
+
+    def _finish_callbacks(
+        self, t: _Tx, results: Sequence[tuple[Callback, str, float | None]], now: float
+    ) -> tuple[list[Callback], int]:
+        """The finished records and how many rows the UPDATE changed (those whose claim held)."""
+        done: list[Callback] = []
+        params: list[tuple[Any, ...]] = []
+        for cb, outcome, retry_at in results:
+            new, sets = _callback_finished(cb, outcome, now, retry_at)
+            done.append(new)
+            params.append((*sets.values(), cb.id, CLAIMED, cb.claimed_by, cb.claim_seq))
+        # one UPDATE joined to a VALUES list (v.column1.. on both backends), not one per row
+        n = len(_CALLBACK_FINISH_COLS)
+        assign = ", ".join(f"{k} = v.column{i + 1}" for i, k in enumerate(_CALLBACK_FINISH_COLS))
+        rows = t.values(
+            f"UPDATE callbacks SET {assign} FROM (VALUES {{VALUES}}) AS v"
+            f" WHERE callbacks.id = v.column{n + 1} AND callbacks.state = v.column{n + 2}"
+            f" AND callbacks.claimed_by = v.column{n + 3} AND callbacks.claim_seq = v.column{n + 4}",
+            params,
+        )
+        return done, rows
 
     def cancel_callback(self, callback_id: str, now: float, events: Sequence[LedgerEvent] = ()) -> bool:
         """Cancel a pending callback (the caller got through another way); False if not pending."""
@@ -543,6 +574,81 @@ class Repository(ABC):
             if ok:
                 self._record(t, events=events)
         return ok
+
+    # -- overflow offers between sites -----------------------------------------------------------
+    def offer_overflow(self, offer: OverflowOffer, events: Sequence[LedgerEvent] = ()) -> bool:
+        """Offer a waiting caller to the other sites (with ledger events); False if already offered."""
+        with self.tx("offer", "overflow_offers", offer.id) as t:
+            n = t.values(_INS_OFFER, [_values(offer)])
+            self._record(t, events=events)
+        return n == 1
+
+    def claim_overflow(
+        self,
+        worker: str,
+        now: float,
+        limit: int = 1,
+        lease: float = 30.0,
+        queues: Sequence[str] | None = None,
+    ) -> list[OverflowOffer]:
+        """Claim up to `limit` offers of other sites (of `queues` if given), oldest first, each by
+        one site only (SKIP LOCKED); then take_overflow the ones it can answer."""
+        extra, params = " AND site <> ?", [worker]
+        if queues is not None:
+            if not queues:
+                return []
+            extra += f" AND queue IN ({', '.join('?' * len(queues))})"
+            params += list(queues)
+        return self._claim(
+            "overflow_offers", OverflowOffer, "id", "offered", worker, now, limit, lease, extra, params
+        )
+
+    def take_overflow(self, offer: OverflowOffer, now: float) -> bool:
+        """The claiming site will answer the caller; False if its claim no longer holds (the
+        offer was withdrawn, or the claim expired and another site has it)."""
+        with self.tx("take", "overflow_offers", offer.id) as t:
+            cur = t.run(
+                "UPDATE overflow_offers SET state = ?, taken_by = claimed_by, finished = ?"
+                " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
+                (TAKEN, now, offer.id, CLAIMED, offer.claimed_by, offer.claim_seq),
+            )
+            return cur.rowcount == 1
+
+    def settle_overflow(
+        self, offer_id: str, now: float, sent: bool, events: Sequence[LedgerEvent] = ()
+    ) -> str:
+        """The offering site settles its offer: `sent` (the caller went to the taking site: taken
+        -> done) or not (answered or hung up at home: pending/claimed -> cancelled, taken -> void).
+        Returns the state now stored ("" if there was nothing to settle)."""
+        with self.tx("settle", "overflow_offers", offer_id) as t:
+            lock = " FOR UPDATE" if self._lock_rows else ""  # wait for a claim in progress
+            row = t.run("SELECT state FROM overflow_offers WHERE id = ?" + lock, (offer_id,))
+            got = row.fetchone()
+            state = str(got[0]) if got else ""
+            if sent and state == TAKEN:
+                new = DONE
+            elif not sent and state in (PENDING, CLAIMED):
+                new = CANCELLED
+            elif not sent and state == TAKEN:
+                new = VOID
+            else:
+                return ""
+            t.run("UPDATE overflow_offers SET state = ?, finished = ? WHERE id = ?", (new, now, offer_id))
+            self._record(t, events=events)
+        return new
+
+    def overflow_offers(
+        self, state: str | None = None, site: str | None = None, taken_by: str | None = None
+    ) -> list[OverflowOffer]:
+        """Overflow offers (optionally of one state / offering site / taking site), oldest first."""
+        where, params = self._where(None, None, "offered", state=state, site=site, taken_by=taken_by)
+        with self.tx("read", "overflow_offers", write=False) as t:
+            return t.rows(
+                OverflowOffer,
+                f"SELECT {_cols(OverflowOffer)} FROM overflow_offers {self._clause(where)}"
+                " ORDER BY offered, id",
+                params,
+            )
 
     def callback(self, callback_id: str) -> Callback:
         with self.tx("read", "callbacks", callback_id, write=False) as t:

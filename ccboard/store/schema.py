@@ -160,6 +160,26 @@ _V2 = [
     ),
 ]
 
+_V3 = [
+    _both(
+        """CREATE TABLE overflow_offers (
+            id TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            callerid TEXT NOT NULL,
+            offered {REAL} NOT NULL,
+            waited {REAL} NOT NULL,
+            state TEXT NOT NULL,
+            taken_by TEXT NOT NULL,
+            claimed_by TEXT NOT NULL,
+            claim_until {REAL} NOT NULL,
+            claim_seq INTEGER NOT NULL,
+            finished {REAL} NOT NULL)"""
+    ),
+    _both("CREATE INDEX overflow_offers_due ON overflow_offers (state, offered, id)"),
+    _both("CREATE INDEX overflow_offers_site ON overflow_offers (site, state)"),
+]
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         1,
@@ -172,6 +192,12 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "journal: the inputs of each server's queue engine, for replay after a crash",
         tuple(lite for lite, _ in _V2),
         tuple(pg for _, pg in _V2),
+    ),
+    Migration(
+        3,
+        "overflow offers: callers one site offers to the others by live service level",
+        tuple(lite for lite, _ in _V3),
+        tuple(pg for _, pg in _V3),
     ),
 )
 

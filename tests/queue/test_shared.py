@@ -1,0 +1,186 @@
+"""Callbacks shared by several queue engines on one store (ccboard.queue.shared).
+
+Booked times go to the shared callbacks table with the booking (both backends); the sans-IO core
+turns claims into virtual callers and outcomes into finishes; and two engine processes, each with
+its own sim board, on one PostgreSQL dial every callback exactly once to an answer, one of them
+SIGKILLed mid-run, the other taking over its claims when their lease expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccboard.queue import events as ev
+from ccboard.queue.callback import CallbackConfig, CallbackCore, CallbackOffer, CallbackOutcome
+from ccboard.queue.durable import Durable, decode, encode
+from ccboard.queue.events import Outcome, QueueError
+from ccboard.queue.shared import FinishShared, SharedCallbacks, SharedClaimed
+from ccboard.store import open_store
+from ccboard.store.records import DONE, FAILED, PENDING, Callback
+from tests.queue.conftest import BACKENDS, store_url_for
+from tests.store.pgserver import PgServer
+
+ROOT = Path(__file__).resolve().parents[2]
+TZ = "Europe/Berlin"
+T0 = dt.datetime(2024, 3, 5, 10, 0, tzinfo=ZoneInfo(TZ)).timestamp()  # 10:00 in Berlin
+WALL = 1_900_000_000.0  # the shared clock in these tests
+
+
+def _cb(i: int, attempts: int = 0, seq: int = 1) -> Callback:
+    return Callback(f"cb{i}", f"cb{i}", "bank", f"555{i:04d}", 0.0, 0.0, attempts=attempts, claim_seq=seq,
+                    state="claimed", claimed_by="a")  # fmt: skip
+
+
+def test_core_puts_claims_in_line_and_finishes_each_once() -> None:
+    core = SharedCallbacks(CallbackConfig(retry_delay=((Outcome.NO_ANSWER, 30.0),), max_attempts=3))
+    claimed = SharedClaimed((_cb(1), _cb(2, attempts=1)))
+    assert decode(encode(claimed)) == claimed  # journalled and replayed with the rows as claimed
+    assert core.want(free_agents=3, waiting=1) == 2 and core.want(1, 4) == 0
+    out = core.handle(SharedClaimed((_cb(1), _cb(2, attempts=1))), T0)
+    assert out == [
+        ev.EnqueueCallback("cb1.1", "bank", "5550001", core.cfg.priority),
+        ev.EnqueueCallback("cb2.2", "bank", "5550002", core.cfg.priority),
+    ]
+    out = core.handle(CallbackOutcome("cb1.1", Outcome.NO_ANSWER), T0 + 5)
+    assert out[1] == FinishShared(_cb(1), Outcome.NO_ANSWER.value, 30.0)
+    res = out[0]
+    assert isinstance(res, ev.CallbackResult) and (res.callid, res.attempt, res.final) == ("cb1", 1, 0)
+    out = core.handle(CallbackOutcome("cb2.2", Outcome.ANSWERED), T0 + 6)
+    assert out[1] == FinishShared(_cb(2, attempts=1), "answered", None)
+    assert core.held == {}
+    with pytest.raises(QueueError, match=r"cb1\.1: not held"):
+        core.handle(CallbackOutcome("cb1.1", Outcome.ANSWERED), T0 + 7)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_booked_time_goes_to_the_shared_table_with_the_booking(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A caller books 18:00 through the durable engine's cores: the row, its CALLBACKREQUEST and the
+    SMS commit together; the booking engine arms no timer of its own; a claim elsewhere takes it
+    only once due, and its outcome is recorded once, with a retry in the shared clock."""
+    store = open_store(store_url_for(backend, tmp_path, request, "sharedbook"))
+    cbcore = CallbackCore(CallbackConfig(tz=TZ, shared=True))
+    shared = SharedCallbacks(cbcore.cfg)
+    # no ACD here: what the claims put in line is the engine's part (the two-process test)
+    d = Durable(store, "site-a", {"callback": cbcore, "shared": shared}, derive=lambda a: None,
+                clock=lambda: WALL)  # fmt: skip
+    d.feed("callback", CallbackOffer("c1", "bank", "5551000", 3, 0.01, 120.0, 2), T0)
+    for k in "21218001":  # callback, this number, choose a time, 18:00, confirm
+        d.feed("callback", ev.CallerKey("c1", k), T0)
+    at = dt.datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo(TZ)).timestamp()
+    rows = store.callbacks()
+    got_rows = [(r.id, r.number, r.due, r.state, r.created) for r in rows]
+    assert got_rows == [("c1", "5551000", at, PENDING, WALL)]
+    assert "18:00" in rows[0].sms
+    assert [e.event for e in store.ledger()] == ["CALLBACKREQUEST"]
+    assert len(store.sms_messages()) == 1
+    assert cbcore.next_deadline() is None and cbcore.pending() == []
+    assert store.claim_callbacks("site-b", at - 1.0) == []  # not due yet
+    assert store.claim_callbacks("site-b", at, queues=["other"]) == []  # not a queue it serves
+    got = store.claim_callbacks("site-b", at, lease=60.0, queues=["bank"])
+    assert [g.id for g in got] == ["c1"]
+    assert store.claim_callbacks("site-a", at) == []  # claimed: nobody else gets it
+    d.feed("shared", SharedClaimed(tuple(got)), at)  # say site-a's engine had claimed it
+    dec = d.feed("shared", CallbackOutcome("c1.1", Outcome.NO_ANSWER), at + 10)
+    assert dec.lost_claims == 0
+    row = store.callback("c1")
+    assert (row.state, row.attempts, row.outcome) == (PENDING, 1, Outcome.NO_ANSWER.value)
+    assert row.due == WALL + 600.0  # the retry in the shared clock
+    again = store.claim_callbacks("site-b", WALL + 600.0)
+    assert [(g.id, g.claim_seq) for g in again] == [("c1", 2)]
+    # the old claim (seq 1) no longer holds: recording through it is skipped, not an error
+    d.feed("shared", SharedClaimed(tuple(got)), at + 20)
+    dec = d.feed("shared", CallbackOutcome("c1.1", Outcome.ANSWERED), at + 30)
+    assert dec.lost_claims == 1
+    assert store.callback("c1").state == "claimed"
+    store.finish_callback(again[0], "answered", WALL + 700.0)
+    assert store.callback("c1").state == DONE
+    store.close()
+
+
+# ------------------------------------------------------------------ two processes, one PostgreSQL
+
+N = 14
+
+
+def _spawn(url: str, server: str, seed: int) -> tuple[subprocess.Popen[str], list[str], list[str]]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.queue.sharedproc", url, server, str(seed)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    errs: list[str] = []
+
+    def read(pipe: IO[str] | None, into: list[str]) -> None:
+        assert pipe is not None
+        for line in pipe:
+            into.append(line.rstrip())
+
+    threading.Thread(target=read, args=(proc.stdout, lines), daemon=True).start()
+    threading.Thread(target=read, args=(proc.stderr, errs), daemon=True).start()
+    return proc, lines, errs
+
+
+def test_two_engines_dial_each_shared_callback_once_one_sigkilled(pg: PgServer) -> None:
+    url = pg.create_db("shared")
+    store = open_store(url)
+    store.record(callbacks=[Callback(f"cb{i:02d}", f"cb{i:02d}", "bank", f"55500{i:02d}", 0.0, 0.0)
+                            for i in range(N)])  # fmt: skip
+    a, a_out, a_err = _spawn(url, "site-a", 11)
+    b, b_out, b_err = _spawn(url, "site-b", 12)
+    try:
+        deadline = time.monotonic() + 60
+        while sum(x.startswith("dial") for x in a_out) < 3 and a.poll() is None:
+            assert time.monotonic() < deadline, "site-a made no 3 dials in 60 s"
+            time.sleep(0.02)
+        assert a.poll() is None, f"site-a ended early: {a_out} {a_err[-20:]}"
+        a.send_signal(signal.SIGKILL)
+        a.wait(10)
+        held_by_a = {c.id for c in store.callbacks(state="claimed") if c.claimed_by == "site-a"}
+        b.wait(240)
+        time.sleep(0.2)  # the readers take the last lines
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert b.returncode == 0, "\n".join(b_err[-40:])
+    done = json.loads(next(x for x in b_out if x.startswith("done "))[5:])
+    assert done["errors"] == [] and done["lost_claims"] == 0
+
+    rows = store.callbacks()
+    assert len(rows) == N
+    assert all((r.state, r.outcome) == (DONE, "answered") for r in rows), [(r.id, r.state) for r in rows]
+    assert not any(r.state == FAILED for r in rows)
+    ledger = store.ledger()
+    answered = Counter(e.callid for e in ledger if e.event == "CALLBACKRESULT" and e.data1 == "answered")
+    assert answered == Counter({r.id: 1 for r in rows})  # every callback answered exactly once
+    assert not [e for e in ledger if e.event == "CALLBACKRESULT" and e.data1 != "answered"]
+    # dials: one per callback, plus the ones in flight on site-a when it was killed, which site-b
+    # dialled again after their lease expired (and nothing site-a held was lost)
+    dials = Counter(e.callid.split(".")[0] for e in ledger if e.event == "CALLBACKATTEMPT")
+    by_server = {(e.callid.split(".")[0], e.server) for e in ledger if e.event == "CALLBACKRESULT"}
+    assert held_by_a  # the kill left site-a holding claims (its dial in flight at least)
+    twice = {cid for cid, n in dials.items() if n > 1}
+    assert all(n <= 2 for n in dials.values()) and set(dials) == {r.id for r in rows}
+    assert twice <= held_by_a
+    assert all((cid, "site-b") in by_server for cid in held_by_a)
+    assert any(s == "site-a" for _, s in by_server) and any(s == "site-b" for _, s in by_server)
+    retaken = {r.id for r in rows if r.claim_seq > 1}
+    assert held_by_a <= retaken
+    store.close()
