@@ -18,11 +18,10 @@
  * |w|_1 comes from the previous update (summed in the same loop), so one pass does it all.
  *
  * Sums are kept in 16 lanes (lane l takes taps j = l mod 16), then the lanes are added in a fixed
- * order: gcc vectorises these loops without -ffast-math, the AVX-512, AVX2 and baseline clones
- * add in the same order, and a sample filtered alone (fir1) gets the same bits as one filtered
- * in a chunk (fir8). So any split of the input gives bit-identical output. 16 lanes fill one
- * AVX-512 register (the filter and update loops have an AVX-512F build, picked at run time) or
- * two AVX2 ones.
+ * order: gcc vectorises these loops without -ffast-math, and within one build a sample filtered
+ * alone (fir1) gets the same bits as one filtered in a chunk (fir8). So any split of the input
+ * gives bit-identical output. 16 lanes fill one AVX-512 register or two AVX2 ones; those two
+ * builds use fused multiply-adds, the baseline does not, so builds differ by rounding (below).
  *
  * Levels: int16-scale mean squares; 0 dBm0 is a sine of peak 22767 (spandsp's 3.14 dB
  * reference), power 22767^2/2.
@@ -40,23 +39,39 @@
 #define GROUP CC_ECHO_GROUP
 #define NGROUP (CC_ECHO_MAX_TAPS / CC_ECHO_GROUP)
 
-/* The two tap loops (filter, update) are written twice with the same arithmetic in the same
- * order, differing only in how the 16 lanes are walked: one loop of 16, which gcc makes one
- * AVX-512 register (WIDE_HOT, the AVX-512F build, chosen at run time), and two unrolled loops
- * of 8, which it makes two AVX2 registers (CC_HOT's clones; as one loop of 16 it would keep the
- * AVX2 accumulators in memory). Outputs are bit-identical either way. gcc 12, -O2
- * -fvect-cost-model=dynamic (setup.py): the inner loops compile to vmulps/vaddps on zmm (wide)
- * and ymm (AVX2 clone), with no scalar remainder. */
+/* The tap loops (filter, update) are built three times, the same expression in each, and one
+ * build is picked at run time per call:
+ *  - wide: AVX-512F with FMA; the 16 lanes as one zmm register, and all 8 outputs of a chunk
+ *    filtered in one pass (8 accumulators of 32 registers);
+ *  - avx2: AVX2 with FMA; the 16 lanes as two unrolled loops of 8 (two ymm registers; one
+ *    loop of 16 would keep the accumulators in memory), 4 outputs per pass;
+ *  - base: the x86-64 baseline (SSE2), walked as avx2.
+ * MADD(a, b, c) = a*b + c is fmaf() in the FMA builds (one rounding: one vfmadd231ps per tap
+ * and output, half the arithmetic of a multiply and an add) and a multiply then an add in the
+ * base build (C99 mode keeps fp-contract off). So outputs differ between builds by rounding
+ * only; within one build every path does the same operations in the same order, which is
+ * what makes any split of the input give bit-identical output. gcc 12, -O2
+ * -fvect-cost-model=dynamic (setup.py): the inner loops compile to vfmadd231ps on zmm (wide)
+ * and ymm (avx2), vmulps/vaddps on xmm (base), with no scalar remainder. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(__SANITIZE_ADDRESS__) && !defined(CC_NO_CLONES)
-#define HAVE_WIDE 1
-#define WIDE_HOT __attribute__((target("avx512f")))
-#define wide_cpu() __builtin_cpu_supports("avx512f")
+    && !defined(CC_NO_CLONES)
+#define HAVE_CLONES 1
+#define ATTR_WIDE __attribute__((target("avx512f,fma")))
+#define ATTR_AVX2 __attribute__((target("avx2,fma")))
+/* 2: wide, 1: avx2, 0: base */
+static int isa(void)
+{
+    if (!__builtin_cpu_supports("fma"))
+        return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+}
 #else
-#define HAVE_WIDE 0
-#define WIDE_HOT
-#define wide_cpu() 0
+#define HAVE_CLONES 0
+#define isa() 0
 #endif
+#define ATTR_BASE
+#define MADD_FMA(a, b, c) fmaf((a), (b), (c))
+#define MADD_BASE(a, b, c) ((a) * (b) + (c))
 #define LANES_WIDE for (int l = 0; l < LANES; l++)
 #define LANES_NARROW _Pragma("GCC unroll 2") for (int h = 0; h < LANES; h += 8) for (int l = h; l < h + 8; l++)
 
@@ -229,7 +244,7 @@ int cc_echo_get_config(const cc_echo_t *s, cc_echo_config_t *cfg)
 
 /* ---- the vectorised loops ---- */
 
-/* always inlined: a call from a wider clone to these baseline copies would cost an SSE/AVX
+/* always inlined: a call from a wider build to these baseline copies would cost an SSE/AVX
  * transition per call */
 static inline __attribute__((always_inline)) float hsum8(const float *a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
 
@@ -242,125 +257,151 @@ static inline __attribute__((always_inline)) float hsum16(const float *a)
 }
 
 /* One output: y = sum_j w[j] x[j], in 16 lanes (for a partial chunk: not hot). */
+#define FIR1(NAME, ATTR, MADD)                                                                \
+    ATTR static float NAME(const float *restrict w, const float *restrict x, int L)           \
+    {                                                                                         \
+        float a[LANES] = {0};                                                                 \
+        for (int j = 0; j < L; j += LANES)                                                    \
+            for (int l = 0; l < LANES; l++)                                                   \
+                a[l] = MADD(w[j + l], x[j + l], a[l]);                                        \
+        return hsum16(a);                                                                     \
+    }
+
+/* K outputs y[n] = sum_j w[j] x[j + n], n = 0..K-1 (K = 4 or 8): each w[j] is loaded once for
+ * them. Lane l of output n does the same operations in the same order as FIR1 on x + n. */
+#define FIR_STEP(MADD, A, N) A[l] = MADD(c, xj[l + (N)], A[l])
+#define FIR4_BODY(MADD)                                                                       \
+    FIR_STEP(MADD, a0, 0);                                                                    \
+    FIR_STEP(MADD, a1, 1);                                                                    \
+    FIR_STEP(MADD, a2, 2);                                                                    \
+    FIR_STEP(MADD, a3, 3)
+#define FIR8_BODY(MADD)                                                                       \
+    FIR4_BODY(MADD);                                                                          \
+    FIR_STEP(MADD, a4, 4);                                                                    \
+    FIR_STEP(MADD, a5, 5);                                                                    \
+    FIR_STEP(MADD, a6, 6);                                                                    \
+    FIR_STEP(MADD, a7, 7)
+#define FIRK(NAME, ATTR, MADD, K, LANE_LOOP, BODY)                                            \
+    ATTR static void NAME(const float *restrict w, const float *restrict x, int L, float *restrict y) \
+    {                                                                                         \
+        float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};             \
+        float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};             \
+        for (int j = 0; j < L; j += LANES) {                                                  \
+            const float *xj = x + j;                                                          \
+            const float *wj = w + j;                                                          \
+            LANE_LOOP {                                                                       \
+                float c = wj[l];                                                              \
+                BODY(MADD);                                                                   \
+            }                                                                                 \
+        }                                                                                     \
+        y[0] = hsum16(a0);                                                                    \
+        y[1] = hsum16(a1);                                                                    \
+        y[2] = hsum16(a2);                                                                    \
+        y[3] = hsum16(a3);                                                                    \
+        if ((K) == 8) {                                                                       \
+            y[4] = hsum16(a4);                                                                \
+            y[5] = hsum16(a5);                                                                \
+            y[6] = hsum16(a6);                                                                \
+            y[7] = hsum16(a7);                                                                \
+        }                                                                                     \
+    }
+
+/* IPNLMS chunk update, gains per group of 32 taps: w[j] += gain[j/32] sum_n c[n] x[j + n], the
+ * sum as a chain of MADDs (9 per tap with the gain). Writes each group's new sum |w| to gnorm,
+ * its 16 lanes added after the tap loop, where the reductions do not stall it. */
+#define UPDATE8(NAME, ATTR, MADD, LANE_LOOP)                                                  \
+    ATTR static void NAME(float *restrict w, const float *restrict x, int L, const float *restrict c, \
+                          const float *restrict gain, float *restrict gnorm)                  \
+    {                                                                                         \
+        const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];                               \
+        const float c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];                               \
+        float lanes[NGROUP][LANES];                                                           \
+        for (int g = 0; g < L / GROUP; g++) {                                                 \
+            const float gg = gain[g];                                                         \
+            float norm[LANES] = {0};                                                          \
+            for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES) {                        \
+                const float *xj = x + j;                                                      \
+                float *wj = w + j;                                                            \
+                LANE_LOOP {                                                                   \
+                    float grad = c0 * xj[l];                                                  \
+                    grad = MADD(c1, xj[l + 1], grad);                                         \
+                    grad = MADD(c2, xj[l + 2], grad);                                         \
+                    grad = MADD(c3, xj[l + 3], grad);                                         \
+                    grad = MADD(c4, xj[l + 4], grad);                                         \
+                    grad = MADD(c5, xj[l + 5], grad);                                         \
+                    grad = MADD(c6, xj[l + 6], grad);                                         \
+                    grad = MADD(c7, xj[l + 7], grad);                                         \
+                    float v = MADD(gg, grad, wj[l]);                                          \
+                    wj[l] = v;                                                                \
+                    norm[l] += fabsf(v);                                                      \
+                }                                                                             \
+            }                                                                                 \
+            for (int l = 0; l < LANES; l++)                                                   \
+                lanes[g][l] = norm[l];                                                        \
+        }                                                                                     \
+        for (int g = 0; g < L / GROUP; g++)                                                   \
+            gnorm[g] = hsum16(lanes[g]);                                                      \
+    }
+
+FIR1(fir1_base, ATTR_BASE, MADD_BASE)
+FIRK(fir4_base, ATTR_BASE, MADD_BASE, 4, LANES_NARROW, FIR4_BODY)
+UPDATE8(update8_base, ATTR_BASE, MADD_BASE, LANES_NARROW)
+#if HAVE_CLONES
+FIR1(fir1_avx2, ATTR_AVX2, MADD_FMA)
+FIRK(fir4_avx2, ATTR_AVX2, MADD_FMA, 4, LANES_NARROW, FIR4_BODY)
+UPDATE8(update8_avx2, ATTR_AVX2, MADD_FMA, LANES_NARROW)
+FIR1(fir1_wide, ATTR_WIDE, MADD_FMA)
+FIRK(fir8_wide, ATTR_WIDE, MADD_FMA, 8, LANES_WIDE, FIR8_BODY)
+UPDATE8(update8_wide, ATTR_WIDE, MADD_FMA, LANES_WIDE)
+#endif
+
+/* One output, in the build the chunk's outputs use. */
 static float fir1(const float *restrict w, const float *restrict x, int L)
 {
-    float a[LANES] = {0};
-    for (int j = 0; j < L; j += LANES)
-        for (int l = 0; l < LANES; l++)
-            a[l] += w[j + l] * x[j + l];
-    return hsum16(a);
-}
-
-/* Four outputs y[n] = sum_j w[j] x[j + n], n = 0..3: each w[j] is loaded once for them. Lane l
- * of output n adds the same products in the same order as fir1 on x + n. Four, not eight, so
- * the accumulators stay in registers with AVX2 (8 of 16 ymm); called twice per chunk. */
-CC_HOT static void fir4_narrow(const float *restrict w, const float *restrict x, int L, float *restrict y)
-{
-    float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
-    for (int j = 0; j < L; j += LANES) {
-        const float *xj = x + j;
-        const float *wj = w + j;
-        LANES_NARROW {
-            float c = wj[l];
-            a0[l] += c * xj[l];
-            a1[l] += c * xj[l + 1];
-            a2[l] += c * xj[l + 2];
-            a3[l] += c * xj[l + 3];
-        }
+#if HAVE_CLONES
+    switch (isa()) {
+    case 2:
+        return fir1_wide(w, x, L);
+    case 1:
+        return fir1_avx2(w, x, L);
     }
-    y[0] = hsum16(a0);
-    y[1] = hsum16(a1);
-    y[2] = hsum16(a2);
-    y[3] = hsum16(a3);
-}
-
-#if HAVE_WIDE
-/* The same for all eight outputs in one pass, walking the lanes as one loop of 16: with
- * AVX-512 the 8 accumulators are 8 of 32 registers, and each w[j] is loaded once per chunk. */
-WIDE_HOT static void fir8_wide(const float *restrict w, const float *restrict x, int L, float *restrict y)
-{
-    float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
-    float a4[LANES] = {0}, a5[LANES] = {0}, a6[LANES] = {0}, a7[LANES] = {0};
-    for (int j = 0; j < L; j += LANES) {
-        const float *xj = x + j;
-        const float *wj = w + j;
-        for (int l = 0; l < LANES; l++) {
-            float c = wj[l];
-            a0[l] += c * xj[l];
-            a1[l] += c * xj[l + 1];
-            a2[l] += c * xj[l + 2];
-            a3[l] += c * xj[l + 3];
-            a4[l] += c * xj[l + 4];
-            a5[l] += c * xj[l + 5];
-            a6[l] += c * xj[l + 6];
-            a7[l] += c * xj[l + 7];
-        }
-    }
-    y[0] = hsum16(a0);
-    y[1] = hsum16(a1);
-    y[2] = hsum16(a2);
-    y[3] = hsum16(a3);
-    y[4] = hsum16(a4);
-    y[5] = hsum16(a5);
-    y[6] = hsum16(a6);
-    y[7] = hsum16(a7);
-}
 #endif
+    return fir1_base(w, x, L);
+}
 
 /* The chunk's eight outputs. */
 static void fir8(const float *restrict w, const float *restrict x, int L, float *restrict y)
 {
-#if HAVE_WIDE
-    if (wide_cpu()) {
+#if HAVE_CLONES
+    switch (isa()) {
+    case 2:
         fir8_wide(w, x, L, y);
+        return;
+    case 1:
+        fir4_avx2(w, x, L, y);
+        fir4_avx2(w, x + 4, L, y + 4);
         return;
     }
 #endif
-    fir4_narrow(w, x, L, y);
-    fir4_narrow(w, x + 4, L, y + 4);
+    fir4_base(w, x, L, y);
+    fir4_base(w, x + 4, L, y + 4);
 }
-
-/* IPNLMS chunk update, gains per group of 32 taps: w[j] += gain[j/32] sum_n c[n] x[j + n].
- * Writes each group's new sum |w| to gnorm. */
-#define UPDATE8(NAME, ATTR, LANE_LOOP)                                                          \
-    ATTR static void NAME(float *restrict w, const float *restrict x, int L, const float *restrict c, \
-                          const float *restrict gain, float *restrict gnorm)                    \
-    {                                                                                           \
-        const float c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];                                 \
-        const float c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];                                 \
-        for (int g = 0; g < L / GROUP; g++) {                                                   \
-            const float gg = gain[g];                                                           \
-            float norm[LANES] = {0};                                                            \
-            for (int j = g * GROUP; j < (g + 1) * GROUP; j += LANES) {                          \
-                const float *xj = x + j;                                                        \
-                float *wj = w + j;                                                              \
-                LANE_LOOP {                                                                     \
-                    float grad = ((c0 * xj[l] + c1 * xj[l + 1]) + (c2 * xj[l + 2] + c3 * xj[l + 3])) \
-                        + ((c4 * xj[l + 4] + c5 * xj[l + 5]) + (c6 * xj[l + 6] + c7 * xj[l + 7])); \
-                    float v = wj[l] + gg * grad;                                                \
-                    wj[l] = v;                                                                  \
-                    norm[l] += fabsf(v);                                                        \
-                }                                                                               \
-            }                                                                                   \
-            gnorm[g] = hsum16(norm);                                                            \
-        }                                                                                       \
-    }
-UPDATE8(update8_narrow, CC_HOT, LANES_NARROW)
-#if HAVE_WIDE
-UPDATE8(update8_wide, WIDE_HOT, LANES_WIDE)
-#else
-#define update8_wide update8_narrow
-#endif
 
 static void update8(float *restrict w, const float *restrict x, int L, const float *restrict c,
                     const float *restrict gain, float *restrict gnorm)
 {
-    if (wide_cpu())
+#if HAVE_CLONES
+    switch (isa()) {
+    case 2:
         update8_wide(w, x, L, c, gain, gnorm);
-    else
-        update8_narrow(w, x, L, c, gain, gnorm);
+        return;
+    case 1:
+        update8_avx2(w, x, L, c, gain, gnorm);
+        return;
+    }
+#endif
+    update8_base(w, x, L, c, gain, gnorm);
 }
-
 /* Gain-weighted lag products of the chunk's regressors, r[k] = sum_j gain[j/32] x[j] x[j+k],
  * k = 0..7: the Toeplitz model of the 8x8 matrix X G X' the affine projection inverts. 8 lanes:
  * its 16 accumulators fill the AVX2 registers. */
@@ -414,22 +455,25 @@ static int apa_solve(const float *rho, double q, double d, const float *e, doubl
     const double t0 = q * rho[0] + d;
     if (!(t0 > 0.0))
         return 0;
+    /* divisions are the recursion's critical path: one per order, as reciprocals */
+    const double it0 = 1.0 / t0;
     double r[B], y[B];
     for (int k = 1; k < B; k++)
-        r[k] = q * rho[k] / t0;
+        r[k] = q * rho[k] * it0;
     /* c is the book's x (the solution so far), y the Yule-Walker solution of the same order */
     double alpha = -r[1], beta = 1.0;
     y[0] = -r[1];
-    c[0] = e[0] / t0;
+    c[0] = e[0] * it0;
     for (int k = 1; k < B; k++) {
         beta *= (1.0 - alpha) * (1.0 + alpha);
         if (!(beta > 0.0))
             return 0;
-        double v = e[k] / t0;
+        const double ib = 1.0 / beta;
+        double v = e[k] * it0;
 #pragma GCC unroll 7
         for (int i = 0; i < k; i++)
             v -= r[i + 1] * c[k - 1 - i];
-        const double mu = v / beta;
+        const double mu = v * ib;
 #pragma GCC unroll 7
         for (int i = 0; i < k; i++)
             c[i] += mu * y[k - 1 - i];
@@ -439,7 +483,7 @@ static int apa_solve(const float *rho, double q, double d, const float *e, doubl
 #pragma GCC unroll 7
             for (int i = 0; i < k; i++)
                 a -= r[i + 1] * y[k - 1 - i];
-            alpha = a / beta;
+            alpha = a * ib;
             /* y[i] += alpha y[k-1-i] for all i at once: in pairs from both ends */
             for (int i = 0, j = k - 1; i <= j; i++, j--) {
                 double yi = y[i], yj = y[j];
@@ -760,54 +804,71 @@ static float comfort_noise(cc_echo_t *s)
     return s->cng_y;
 }
 
-/* Samples pos..pos+k-1 of the current chunk (k <= 8 - pos). */
+/* Samples pos..pos+k-1 of the current chunk (k <= 8 - pos). The per-sample state lives in
+ * locals for the loops (the stores to the float history could otherwise alias it and force a
+ * reload per sample), with the same arithmetic in the same order. */
 static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, int k)
 {
     const int L = s->cfg.taps;
     const int hpf = (s->cfg.flags & CC_ECHO_HPF) != 0;
     const int active = !s->bypass && !s->tone_disabled;
-    const float geigel = s->geigel;
+    const float geigel = s->geigel, win_max = s->win_max;
+    const int far_active = s->far_active;
     int16_t raw[B];
     int dt[B];
     float y[B];
-    int p0 = s->pos;
+    const int p0 = s->pos;
+    float *restrict hist = s->hist + s->hpos + p0;
+    float *restrict sinf = s->sinf + p0;
+    float hp_rx1 = s->hp_rx1, hp_ry1 = s->hp_ry1, hp_sx1 = s->hp_sx1, hp_sy1 = s->hp_sy1;
+    float rin_blk = s->rin_blk, cur_max = s->cur_max;
+    int32_t dt_hang = s->dt_hang, dt_block = s->dt_block;
+    uint32_t dt_count = s->dt_count;
 
     for (int m = 0; m < k; m++) {
-        int n = p0 + m;
         float x = rin[m], v = sin[m];
         raw[m] = sin[m];
         if (hpf) {
-            float hx = x - s->hp_rx1 + HP_POLE * s->hp_ry1;
-            s->hp_rx1 = x;
-            s->hp_ry1 = hx;
-            float hv = v - s->hp_sx1 + HP_POLE * s->hp_sy1;
-            s->hp_sx1 = v;
-            s->hp_sy1 = hv;
+            float hx = x - hp_rx1 + HP_POLE * hp_ry1;
+            hp_rx1 = x;
+            hp_ry1 = hx;
+            float hv = v - hp_sx1 + HP_POLE * hp_sy1;
+            hp_sx1 = v;
+            hp_sy1 = hv;
             x = hx;
             v = hv;
         }
-        s->hist[s->hpos + n] = x;
-        s->sinf[n] = v;
-        s->rin_blk += x * x;
+        hist[m] = x;
+        sinf[m] = v;
+        rin_blk += x * x;
         float ax = fabsf(x);
-        s->cur_max = ax > s->cur_max ? ax : s->cur_max;
+        cur_max = ax > cur_max ? ax : cur_max;
         /* Geigel: near-end speech when Sin is louder than the loudest Rin over the tail (up to
          * this sample) would make it through a hybrid with the assumed ERL */
-        float mx = s->win_max > s->cur_max ? s->win_max : s->cur_max;
+        float mx = win_max > cur_max ? win_max : cur_max;
         if (fabsf(v) > geigel * mx) {
-            if (s->dt_hang == 0 && s->far_active)
-                s->dt_count++;
-            s->dt_hang = DT_HANGOVER;
-            s->dt_block = 1;
-        } else if (s->dt_hang > 0) {
-            s->dt_hang--;
-            s->dt_block |= s->dt_hang > 0;
+            if (dt_hang == 0 && far_active)
+                dt_count++;
+            dt_hang = DT_HANGOVER;
+            dt_block = 1;
+        } else if (dt_hang > 0) {
+            dt_hang--;
+            dt_block |= dt_hang > 0;
         }
-        dt[m] = s->dt_hang > 0;
-        s->rraw[n] = rin[m]; /* for the tone disabler, at the chunk's end */
-        s->sraw[n] = sin[m];
-        s->t++;
+        dt[m] = dt_hang > 0;
+        s->rraw[p0 + m] = rin[m]; /* for the tone disabler, at the chunk's end */
+        s->sraw[p0 + m] = sin[m];
     }
+    s->hp_rx1 = hp_rx1;
+    s->hp_ry1 = hp_ry1;
+    s->hp_sx1 = hp_sx1;
+    s->hp_sy1 = hp_sy1;
+    s->rin_blk = rin_blk;
+    s->cur_max = cur_max;
+    s->dt_hang = dt_hang;
+    s->dt_block = dt_block;
+    s->dt_count = dt_count;
+    s->t += k;
 
     if (active) {
         const float *xw = s->hist + s->hpos - L + 1;
@@ -821,16 +882,27 @@ static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *s
             y[m] = 0.0f;
     }
 
-    for (int m = 0; m < k; m++) {
-        int n = p0 + m;
-        float e = s->sinf[n] - y[m];
-        s->err[n] = e;
-        if (!active)
+    float *restrict err = s->err + p0;
+    if (!active) {
+        for (int m = 0; m < k; m++) {
+            err[m] = sinf[m] - y[m];
             sout[m] = raw[m];
-        else if (s->nlp_on && !dt[m])
-            sout[m] = (s->cfg.flags & CC_ECHO_CNG) ? clip16(comfort_noise(s)) : 0;
-        else
-            sout[m] = clip16(e);
+        }
+    } else if (!s->nlp_on) {
+        for (int m = 0; m < k; m++) {
+            err[m] = sinf[m] - y[m];
+            sout[m] = clip16(err[m]);
+        }
+    } else {
+        const int cng = (s->cfg.flags & CC_ECHO_CNG) != 0;
+        for (int m = 0; m < k; m++) {
+            float e = sinf[m] - y[m];
+            err[m] = e;
+            if (dt[m])
+                sout[m] = clip16(e);
+            else
+                sout[m] = cng ? clip16(comfort_noise(s)) : 0;
+        }
     }
     s->pos = p0 + k;
     if (s->pos == B) {

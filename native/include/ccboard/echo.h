@@ -20,10 +20,12 @@
  *  - Block processing over the 8-sample chunk (1 ms, DAHDI's): the 8 outputs of a chunk are
  *    filtered with the coefficients of its start and the coefficients are updated once at its
  *    end with the 8 errors (partial-rank affine projection). Each coefficient is then loaded once per chunk, not
- *    8 times, and both loops vectorise (16 lanes of partial sums: one AVX-512 register, built
- *    separately and picked at run time, or two AVX2 ones; the sums are the same on every
- *    machine). Any split of the input gives bit-identical output: a partial chunk is filtered
- *    sample by sample with the same arithmetic. The step's normaliser comes from per-chunk Rin
+ *    8 times, and both loops vectorise (16 lanes of partial sums: one AVX-512 register or two
+ *    AVX2 ones, each build with fused multiply-add, or the x86-64 baseline with a separate
+ *    multiply and add; the build is picked at run time). Builds therefore differ by rounding
+ *    only (one rounding per fused multiply-add against two): outputs are NOT bit-identical
+ *    between machines or builds. Within one build any split of the input gives bit-identical
+ *    output: a partial chunk is filtered sample by sample with the same arithmetic. The step's normaliser comes from per-chunk Rin
  *    energies kept beside the history (a few operations per 32 taps), the 8x8 projection is
  *    solved by Levinson's recursion, and its shape is refreshed every 8 chunks.
  *  - Double talk: a Geigel detector (|Sin| > 0.7 max|Rin| over the tail, 30 ms hangover)
