@@ -120,6 +120,8 @@ class _Meter:
             ch = b.channel(e.channel)
             b.far_ends[ch.span].dtmf(ch.chanpos, DIGITS, on_ms=(ON_MS, ON_MS), gap_ms=(GAP_MS, GAP_MS))
             e.key_tick = nxt
+            if e.barge:
+                self.watch.add(e.channel)  # from now on, for the silence after the barge-in
         for channel in list(self.watch):
             e = self.entries[channel]
             call = runner.calls.get(channel)
@@ -137,8 +139,8 @@ class _Meter:
                 e.silent = nxt
                 if player.end is not None and player.end.value == "digit":
                     self.barges.append((e.key_tick, nxt))
-            if e.filled == -2 and (not e.barge or e.silent >= 0):
-                self.watch.discard(channel)
+            if e.filled == -2 and (not e.barge or e.silent >= 0 or e.key_tick < 0):
+                self.watch.discard(channel)  # (a barge-in entry comes back when its keys are sent)
         if self.barges:
             keep = []
             for k, s in self.barges:

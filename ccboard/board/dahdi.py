@@ -60,6 +60,7 @@ from ccboard.errors import BoardError, DeviceError
 
 DEFAULT_CONF = "/etc/dahdi/system.conf"
 HDLC_MRU = 1024  # largest D-channel frame read at once, octets (Q.921 N201 is 260)
+HDLC_BUFFERS = 16  # D-channel frames queued each way (16 * 1026 octets < DAHDI_MAX_BUF_SPACE)
 FCS_OCTETS = 2
 BLOCK = 16  # DAHDI_SET_BLOCKSIZE refuses less than 16 octets (2 ms): two ticks per block
 BUFFERS = 32  # blocks each way (DAHDI_MAX_NUM_BUFS): 64 ms of slack for a late tick
@@ -74,8 +75,11 @@ Opener = Callable[[int, str], ChannelDevice]
 def map_event(code: int, ch: Channel, t: int, rx_bits: Callable[[], int]) -> list[Event]:
     """One DAHDI_EVENT_* on channel ch -> the board's events (alarms are handled by the caller).
 
-    RINGOFFHOOK means "ring seen" on an FXO port (fxs* signalling) and "off hook" elsewhere (the
-    phone on an FXS port, the far end of an E&M/CAS line). RINGERON/RINGEROFF report the ringing
+    On an FXO port (fxs* signalling) RINGBEGIN is the start of a ring and RINGOFFHOOK its end
+    (DAHDI sends it once the ring has been gone for its 50 ms trailer); a RINGOFFHOOK with no ring
+    under way is taken as a ring seen (DAHDI holds RINGBEGIN back for 2 s after an on-hook).
+    Elsewhere RINGOFFHOOK means "off hook" (the phone on an FXS port, the far end of an E&M/CAS
+    line). RINGERON/RINGEROFF report the ringing
     we apply on an FXS port (ignored: set_ring already knows); on an FXO port RINGEROFF is taken
     as the end of the ring. DTMF/pulse digits, dial and hook completion are ignored: the board's
     own DSP reports digits.
@@ -85,7 +89,8 @@ def map_event(code: int, ch: Channel, t: int, rx_bits: Callable[[], int]) -> lis
         return [HookChanged(t=t, channel=ch.channo, offhook=False)]
     if code in (lib.DAHDI_EVENT_RINGOFFHOOK, lib.DAHDI_EVENT_RINGBEGIN):
         if sig.is_fxo_port:
-            return [RingChanged(t=t, channel=ch.channo, ringing=True)]
+            ringing = code == lib.DAHDI_EVENT_RINGBEGIN or not ch.ringing
+            return [RingChanged(t=t, channel=ch.channo, ringing=ringing)]
         if code == lib.DAHDI_EVENT_RINGBEGIN:
             return []
         return [HookChanged(t=t, channel=ch.channo, offhook=True)]
@@ -168,6 +173,10 @@ class DahdiBoard(Board):
             p = dev.get_params()
             if ch.signalling.is_voice:
                 dev.set_bufinfo(self.buffers, self.block, lib.DAHDI_POLICY_HALF_FULL)
+            elif ch.signalling == Signalling.DCHAN:
+                # one frame per buffer; the driver's default of 2 overflows when Q.921 sends a
+                # few frames in one tick (seen on the real driver: RELEASE after DISCONNECT)
+                dev.set_bufinfo(HDLC_BUFFERS, HDLC_MRU + FCS_OCTETS, lib.DAHDI_POLICY_IMMEDIATE)
             span = spans.get(p.spanno)
             if span is None:
                 info = dev.spanstat(p.spanno)
@@ -282,6 +291,10 @@ class DahdiBoard(Board):
         """The next tick reads a block: a caller pacing itself on the driver polls before it."""
         return self._phase == 0
 
+    def fileno(self, channo: int) -> int:
+        """The channel file's descriptor: a caller pacing itself on the driver polls it."""
+        return self._device(channo)[1].fd
+
     # -- line controls ------------------------------------------------------------------------
 
     def _device(self, channo: int) -> tuple[Channel, ChannelDevice]:
@@ -305,6 +318,11 @@ class DahdiBoard(Board):
         ch, dev = self._device(channo)
         if not ch.signalling.is_fxs_port:
             raise BoardError(f"{ch}: set_ring needs an FXS port (fxoks/fxols signalling)")
+        if not ringing and ch.offhook:
+            # The phone answered and the driver tripped the ringing itself; DAHDI_RINGOFF now
+            # would put the port on hook (DAHDI_TXSIG_ONHOOK) and cut the call.
+            ch.ringing = False
+            return
         try:
             dev.hook(lib.DAHDI_RING if ringing else lib.DAHDI_RINGOFF)
         except DeviceError as e:

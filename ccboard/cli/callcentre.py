@@ -1,9 +1,12 @@
 """`ccboard demo` (mode callcentre): a phone bank's IVR on the simulated board.
 
-Line: analog. Callers ring in on the sim board's FXO ports (kewl start, China zone ring cadence),
-agents' phones hang on its FXS ports. Everything the callers key is DTMF on the line (ccboard's
-generator with human timing and levels, over line noise, G.711-coded), decoded by the board's
-DTMF receiver; agents are reached by ringing their FXS port and bridging the audio.
+Lines: the exchange sends the callers on two E1 spans of the sim board, span 1 MFC/R2 China (the
+sim's R2 far end against our R2 engine, China MF tones) and span 2 ISDN PRI (libpri as the network
+against our PriSpan); each call brings the caller's number (ANI), which reaches the script and the
+CDR. Agents' phones hang on FXS ports; callbacks and the follow-up dial out on analog FXO lines.
+Everything the callers key is DTMF on the B-channel (ccboard's generator with human timing and
+levels, over line noise, A-law coded), decoded by the board's DTMF receiver; agents are reached by
+ringing their FXS port and bridging the audio.
 
 The bank (SQLite: customers, accounts, cards, transactions; sample data from the seed) offers:
 language menu (1 English / 2 中文), card number, PIN (secret, lockout after three wrong tries),
@@ -16,8 +19,8 @@ old PIN, the new PIN twice, a mismatch asks again once; all three secret --, * b
 
 "0" goes to the queue layer (ccboard.queue.engine): the ACD rings the agents' FXS phones, waiting
 callers hear music on hold with their position and estimated wait, and are offered "1 keep
-waiting / 2 callback"; some key a number and keep their place, hang up, and are called back on a
-spare FXO line when their place reaches an agent. The summary prints the KPIs computed from the
+waiting / 2 callback"; some key a number and keep their place, hang up, and are called back on an
+FXO line when their place reaches an agent. The summary prints the KPIs computed from the
 ledger read back from the store.
 
 Simulated callers listen to the line: they key the next step once the IVR has spoken and gone
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import logging
 import secrets
@@ -45,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -53,9 +58,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ccboard.board import open_board
+from ccboard.board.channel import Signalling
+from ccboard.board.clock import VirtualClock
+from ccboard.board.sim import FarEndSettings, SimBoard, default_spans, pri_farend, r2_farend
 from ccboard.board.sim.farend import human_dtmf
 from ccboard.cli import followup
+from ccboard.errors import BoardError
 from ccboard.ivr import (
     Choice,
     Hangup,
@@ -76,6 +84,11 @@ from ccboard.queue.callback import CallbackCore
 from ccboard.queue.engine import PHRASES as QUEUE_PHRASES
 from ccboard.queue.engine import QueueEngine, SimAgents, queue_ledger
 from ccboard.queue.hook import QueueHook
+from ccboard.signalling.call import CallMachine
+from ccboard.signalling.loopstart import FxoLoopStart, FxsLoopStart
+from ccboard.signalling.pri import PriStack, spans_of
+from ccboard.signalling.r2 import R2Channel
+from ccboard.signalling.r2 import variant as r2_variant
 from ccboard.store import open_store
 
 log = logging.getLogger("ccboard.demo")
@@ -617,14 +630,19 @@ class Step:
 
 @dataclass
 class Caller:
-    """One simulated customer: rings at `arrival_ms`, then keys the plan's steps as the IVR asks."""
+    """One simulated customer: calls in at `arrival_ms` on a trunk (span), from the number `ani`,
+    then keys the plan's steps as the IVR asks."""
 
     n: int
     arrival_ms: int
     plan: list[Step]
     hangup_after: int | None  # hang up early after this many steps
+    ani: str = ""
+    trunk: int = 0  # index in CallerSim.trunks
     state: str = "waiting"  # waiting, ringing, connected, done
     channo: int = 0
+    chanpos: int = 0
+    far: Any = None  # the far end's call (R2 or PRI far end)
     step: int = 0
     heard_ms: int = 0
     quiet_ms: int = 0
@@ -632,82 +650,132 @@ class Caller:
     think_ms: int = 1000
     keyed: list[str] = field(default_factory=list)
     call_id: str = ""
+    ani_seen: str = ""  # the ANI the IVR's call was offered with
     rang_at: int = 0
     # while keying a callback-menu entry: (entries the IVR had received, an agent was on the call)
     menu_watch: tuple[int, bool] | None = None
 
 
+@dataclass
+class Trunk:
+    """One E1 span the exchange sends the bank's calls on: its far end (R2FarEnd or PriFarEnd,
+    both with call(called, calling, chanpos), hangup(chanpos) and state(chanpos)) and its
+    circuits (chanpos -> our channo)."""
+
+    name: str
+    span: int
+    far: Any
+    circuits: dict[int, int]
+    ready: Callable[[], bool]
+    line: Any  # the sim's far end of the span: plays the callers' audio on the B-channels
+    free_from: dict[int, int] = field(default_factory=dict)  # chanpos -> ms it may be seized again
+    offered: int = 0  # calls the exchange placed
+    connected: int = 0  # answered by the IVR
+    gave_up: int = 0  # the caller hung up before the answer (or the call was refused)
+
+    def circuit(self, now: int, busy: Callable[[int], bool]) -> int | None:
+        """A chanpos free at both ends and past its cool-down, or None."""
+        for pos, channo in self.circuits.items():
+            if self.free_from.get(pos, 0) <= now and self.far.state(pos) == "idle" and not busy(channo):
+                return pos
+        return None
+
+
 class CallerSim:
-    """The far ends' people, as a tick hook: they ring, listen to our tx, key, hang up. They look
-    every EVERY ms (people do not react within a millisecond anyway)."""
+    """The exchange's callers, as a tick hook: they call in on the trunks, listen to our tx, key,
+    hang up. They look every EVERY ms (people do not react within a millisecond anyway)."""
 
     SPEAKING = 400  # |sample| above this in a tick: the IVR is speaking
     EVERY = 4  # ms between looks
-    COOLDOWN_MS = 2000  # a line is reused this long after its call ended
+    COOLDOWN_MS = 2000  # a circuit is reused this long after its call ended
     RING_GIVE_UP_MS = 20_000  # an unanswered caller hangs up
+    DNIS = "95566"  # the bank's service number
 
     def __init__(
         self,
         callers: list[Caller],
-        ports: list[int],
+        trunks: list[Trunk],
         rng: np.random.Generator,
         menu_open: Callable[[str], bool] | None = None,
     ) -> None:
         self.menu_open = menu_open
         self.waiting = sorted(callers, key=lambda c: c.arrival_ms)
         self.callers = callers
-        self.free: list[tuple[int, int]] = [(0, p) for p in ports]  # (free from ms, channo)
-        self.active: dict[int, Caller] = {}
+        self.trunks = trunks
+        self.active: dict[int, Caller] = {}  # by caller number
         self.rng = rng
         self.done = 0
         self.abandoned = 0
         self.max_concurrent = 0
         self.cut_by_agent = 0  # callback-menu entries an agent's answer cut short (not counted)
-        self._lines: dict[int, tuple[object, object, int, int]] = {}
+        self._rows: dict[int, int] = {}
 
     def finished(self) -> bool:
         return self.done == len(self.callers)
 
-    def _line(self, b: object, channo: int) -> tuple[object, object, int, int]:
-        v = self._lines.get(channo)
-        if v is None:
-            ch = b.channel(channo)  # type: ignore[attr-defined]
-            v = (ch, b.far_ends[ch.span], ch.index, ch.chanpos)  # type: ignore[attr-defined]
-            self._lines[channo] = v
-        return v
+    def _row(self, b: Any, channo: int) -> int:
+        r = self._rows.get(channo)
+        if r is None:
+            r = self._rows[channo] = b.channel(channo).index
+        return r
+
+    def _place(self, runner: IvrRunner, now: int) -> None:
+        """Call in the callers whose time has come, each on its trunk's lowest free circuit."""
+        held = {c.channo for c in self.active.values()}
+
+        def busy(channo: int) -> bool:
+            return channo in held or channo in runner.calls
+
+        late: list[Caller] = []
+        while self.waiting and self.waiting[0].arrival_ms <= now:
+            c = self.waiting.pop(0)
+            t = self.trunks[c.trunk]
+            pos = t.circuit(now, busy) if t.ready() else None
+            if pos is None:
+                late.append(c)  # all circuits busy (or the span not up yet): try again later
+                continue
+            c.far = t.far.call(self.DNIS, c.ani, chanpos=pos)
+            c.chanpos, c.channo = pos, t.circuits[pos]
+            held.add(c.channo)
+            t.offered += 1
+            c.state = "ringing"
+            c.rang_at = now
+            self.active[c.n] = c
+        self.waiting[:0] = late
 
     def __call__(self, runner: IvrRunner) -> None:
         now = runner.ms
         if now % self.EVERY:
             return
         b = runner.board
-        while self.waiting and self.waiting[0].arrival_ms <= now and self.free and self.free[0][0] <= now:
-            c = self.waiting.pop(0)
-            c.channo = self.free.pop(0)[1]
-            _, fe, _, pos = self._line(b, c.channo)
-            fe.ring(pos)  # type: ignore[attr-defined]
-            c.state = "ringing"
-            c.rang_at = now
-            self.active[c.channo] = c
+        if self.waiting and self.waiting[0].arrival_ms <= now:
+            self._place(runner, now)
         self.max_concurrent = max(self.max_concurrent, len(self.active))
         if not self.active:
             return
-        rows = [self._line(b, ch)[2] for ch in self.active]
+        rows = [self._row(b, c.channo) for c in self.active.values()]
         loud = (np.abs(b.tx[rows]).max(axis=1) > self.SPEAKING).tolist()
         step = self.EVERY
-        for (channo, c), speaking in zip(list(self.active.items()), loud, strict=True):
-            ch, fe, _, pos = self._line(b, channo)
-            call = runner.calls.get(channo)
+        for c, speaking in zip(list(self.active.values()), loud, strict=True):
+            t = self.trunks[c.trunk]
+            call = runner.calls.get(c.channo)
+            far_state = c.far.state
             if c.state == "ringing":
-                if ch.offhook:  # type: ignore[attr-defined]
+                if far_state == "connected" and call is not None:
                     c.state = "connected"
-                    c.call_id = call.id if call else ""
+                    c.call_id, c.ani_seen = call.id, call.ani
+                    t.connected += 1
+                elif far_state in ("released", "clearing"):
+                    t.gave_up += 1  # refused by our side
+                    self._end(c, now)
                 elif now - c.rang_at > self.RING_GIVE_UP_MS:
-                    fe.stop_ring(pos)  # type: ignore[attr-defined]
+                    with contextlib.suppress(BoardError):  # the exchange cleared it meanwhile
+                        t.far.hangup(c.chanpos)
+                    t.gave_up += 1
                     self.abandoned += 1
                     self._end(c, now)
                 continue
-            if not ch.offhook or call is None or call.released:  # type: ignore[attr-defined]
+            if far_state != "connected" or call is None or call.released:
                 self._end(c, now)  # the IVR hung up on us
                 continue
             if now < c.busy_until:
@@ -720,7 +788,8 @@ class CallerSim:
             else:
                 c.quiet_ms += step
             if c.hangup_after is not None and c.step >= c.hangup_after and c.heard_ms > 500:
-                fe.disconnect(pos)  # type: ignore[attr-defined]
+                with contextlib.suppress(BoardError):  # clear forward (R2) / DISCONNECT (PRI)
+                    t.far.hangup(c.chanpos)
                 c.hangup_after = None
                 c.step = len(c.plan)
                 continue
@@ -734,7 +803,7 @@ class CallerSim:
                 x = human_dtmf(
                     st.digits, self.rng, on_ms=(70.0, 120.0), gap_ms=(90.0, 300.0), level_dbm0=(-14.0, -5.0)
                 )
-                fe.play(pos, x)  # type: ignore[attr-defined]
+                t.line.play(c.chanpos, x)
                 c.busy_until = now + x.size // 8 + 50
                 if not st.secret:
                     c.keyed.append(st.digits)
@@ -756,20 +825,23 @@ class CallerSim:
 
     def _end(self, c: Caller, now: int) -> None:
         c.state = "done"
-        self.active.pop(c.channo, None)
-        self.free.append((now + self.COOLDOWN_MS, c.channo))
-        self.free.sort()
+        self.active.pop(c.n, None)
+        self.trunks[c.trunk].free_from[c.chanpos] = now + self.COOLDOWN_MS
         self.done += 1
 
 
-def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -> list[Caller]:
-    """Callers with plans: language, card, PIN (sometimes wrong first), services, end.
+def make_callers(
+    n: int, bank: Bank, rng: np.random.Generator, spread_ms: int, trunks: int = 2, start_ms: int = 0
+) -> list[Caller]:
+    """Callers with plans: language, card, PIN (sometimes wrong first), services, end; each from
+    its own mobile number, on a trunk picked at random, arriving within spread_ms after start_ms.
 
-    Cards are shared by about two callers each, except those of the callers who change their PIN:
-    they get a card of their own, so nobody else keys a PIN that has changed under them."""
+    Cards are shared by about two callers each, except those of the callers who change their PIN
+    or lock their card: they get a card of their own, so nobody else keys a PIN that has changed
+    under them or meets a locked card."""
     cards = list(bank.pins)
     shared = cards[: max(1, len(cards) * 3 // 4)]
-    own = cards[len(shared) :]  # for the PIN changers, one each
+    own = cards[len(shared) :]  # for the PIN changers and lockouts, one each
     out: list[Caller] = []
     changers = 0
     for i in range(n):
@@ -782,10 +854,15 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
         plan.append(Step("1" if i % 2 == 0 else "2", barge=rng.random() < 0.3))
         plan.append(Step(card + "#", barge=rng.random() < 0.2))
         r = rng.random()
-        if r < 0.05 and not changer:  # forgot the PIN: three wrong ones, locked out
+        if r < 0.05 and not changer and own:  # forgot the PIN: three wrong ones, locked out
+            # on a card of its own: a caller sharing it would find it locked and key into the
+            # lockout message (digits nobody collects)
+            card = own.pop()
+            pin = bank.pins[card]
+            plan[-1] = Step(card + "#", barge=plan[-1].barge)
             for _ in range(3):
                 plan.append(Step(_wrong(pin, rng), secret=True))
-            out.append(Caller(i, int(rng.uniform(0, spread_ms)), plan, None))
+            out.append(_caller(i, plan, None, rng, spread_ms, trunks, start_ms))
             continue
         if r < 0.25:
             plan.append(Step(_wrong(pin, rng), secret=True))
@@ -817,15 +894,33 @@ def make_callers(n: int, bank: Bank, rng: np.random.Generator, spread_ms: int) -
                 plan.append(Step("#"))  # invalid choice
             else:
                 plan.append(Step("0"))  # an agent; the call ends with the agent
-                if rng.random() < 0.4:  # offered a callback: 2, a number, 1 it is right, 1 keep my place
-                    number = "".join(rng.choice(list("0123459"), 8))  # no PIN digits (see above)
-                    plan += [Step(k, menu=True) for k in ("2", number + "#", "1", "1")]
+                if rng.random() < 0.4:  # offered a callback: 2; the caller ID is read back
+                    if rng.random() < 0.5:  # 1 call me on it, 1 keep my place
+                        plan += [Step(k, menu=True) for k in ("2", "1", "1")]
+                    else:  # 2 another number, the number, 1 it is right, 1 keep my place
+                        number = "".join(rng.choice(list("0123459"), 8))  # no PIN digits (see above)
+                        plan += [Step(k, menu=True) for k in ("2", "2", number + "#", "1", "1")]
                 break
         else:
             plan.append(Step("9"))
         hang = int(rng.integers(1, len(plan))) if rng.random() < 0.08 else None
-        out.append(Caller(i, int(rng.uniform(0, spread_ms)), plan, hang))
+        out.append(_caller(i, plan, hang, rng, spread_ms, trunks, start_ms))
     return out
+
+
+def _caller(
+    i: int,
+    plan: list[Step],
+    hang: int | None,
+    rng: np.random.Generator,
+    spread_ms: int,
+    trunks: int,
+    start_ms: int,
+) -> Caller:
+    at = start_ms + int(rng.uniform(0, spread_ms))
+    # ten digits: what the sim's China exchange sends as ANI; no PIN digits (see CARD_DIGITS)
+    ani = "13" + "".join(rng.choice(list("0123459"), 8))
+    return Caller(i, at, plan, hang, ani=ani, trunk=int(rng.integers(0, trunks)))
 
 
 def _pin_change_steps(bank: Bank, card: str, rng: np.random.Generator, nth: int) -> list[Step]:
@@ -926,6 +1021,9 @@ class LiveView:
             stages[st] = stages.get(st, 0) + 1
         calls.add_row("not yet rung", str(len(sim.waiting)))
         calls.add_row("ringing", str(ringing))
+        for i, t in enumerate(sim.trunks):
+            n = sum(1 for c in sim.active.values() if c.trunk == i and c.state == "connected")
+            calls.add_row(f"on {t.name}", f"{n} ({t.offered} offered)")
         for st in ("answering", *self.STAGES):
             calls.add_row(f"  {st.replace('_', ' ')}", str(stages.get(st, 0)))
         calls.add_row("done", f"{sim.done}/{len(sim.callers)}")
@@ -967,7 +1065,19 @@ class LiveView:
 
 
 EPOCH = 1_700_040_000.0  # board time 0 is 2023-11-15 09:20 UTC (callback hours; no 6-8 runs: see test_secure)
-CALLBACK_LINES = 2  # FXO lines kept free of inbound calls to dial callbacks out
+SPREAD_MS_PER_CALLER = 2000  # arrivals spread: 60 callers within two minutes
+SETTLE_MS = 3000  # the spans come up (framing, the PRI's D-channel and restarts) before calls
+TRUNK_NAMES = ("R2 China", "PRI")
+
+
+def open_bank_board(lines: int, agents: int, seed: int) -> SimBoard:
+    """The demo's sim board: span 1 an E1 with CAS (MFC/R2 China), span 2 an E1 with a D-channel
+    (ISDN PRI, EuroISDN), span 3 analog: `agents` FXS ports, then `lines` FXO lines."""
+    cas = default_spans(2, 0, agents, lines)
+    ccs = default_spans(2, 0, 0, 0, ccs=True)  # numbered like cas: span 2's channels line up
+    spans = [cas[0], ccs[1], cas[2]]
+    st = FarEndSettings(zone="cn", echo_delay_ms=8.0)
+    return SimBoard(spans, {s.number: st for s in spans}, seed=seed, name="sim:bank")
 
 
 def _fmt(v: float | None, unit: str) -> str:
@@ -986,11 +1096,12 @@ def _moh_samples(seconds: float = 8.0) -> np.ndarray:
 
 
 def run_callcentre(
-    callers: int = 60,
-    ports: int = 24,
+    callers: int = 30,
+    lines: int = 4,
     agents: int = 4,
     seed: int = 1,
     realtime: bool = False,
+    circuits: int = 30,
     db: str | None = None,
     record_dir: str | None = None,
     moh_file: str | None = None,
@@ -1000,6 +1111,10 @@ def run_callcentre(
     console: Console | None = None,
 ) -> int:
     """Run the phone bank; print the summary; 0 if digit accuracy is 100 % and no script failed.
+
+    Callers come in on two E1 spans (MFC/R2 China and ISDN PRI), at most `circuits` at a time on
+    each; agents are on `agents` FXS ports; callbacks and the follow-up dial out on `lines` FXO
+    lines. realtime: the board ticks on the wall clock (else as fast as the CPU allows).
 
     live: the rich dashboard while it runs (None: when stdout is a terminal; never when quiet);
     console: where it is drawn (default: stdout)."""
@@ -1014,10 +1129,40 @@ def run_callcentre(
     prompt_s = time.perf_counter() - t_p
     bank = Bank(db_path, max(8, callers // 2), rng)
     store = open_store(f"sqlite:///{db_path.with_suffix('.cdr.db')}")
-    board = open_board(f"sim://?e1=0&fxo={ports + CALLBACK_LINES}&fxs={agents}&zone=cn&seed={seed}")
+    board = open_bank_board(lines, agents, seed)
     fxo = [c.channo for c in board.channels if c.signalling.is_fxo_port]
-    fxo, spare = fxo[:ports], fxo[ports:]  # the spare lines dial callbacks out
+    spare = list(fxo)  # free FXO lines: callbacks dial out on them
     fxs = [c.channo for c in board.channels if c.signalling.is_fxs_port]
+    r2_far = r2_farend.attach(board, "cn")[1]
+    pri_far = pri_farend.attach(board, PriStack)[2]
+    r2_cn = dataclasses.replace(r2_variant("cn"), max_dnis=len(CallerSim.DNIS))
+    machines: dict[int, CallMachine] = {}
+    for ch in board.channels:
+        if ch.signalling.is_fxo_port:
+            machines[ch.channo] = FxoLoopStart(ch.channo)
+        elif ch.signalling.is_fxs_port:
+            machines[ch.channo] = FxsLoopStart(ch.channo)
+        elif ch.signalling == Signalling.CAS:
+            machines[ch.channo] = R2Channel(r2_cn, ch.channo)
+    pri_spans = spans_of(board)
+    circuits = max(1, min(30, circuits))
+
+    def span_circuits(n: int) -> dict[int, int]:
+        chans = [c for c in board.span(n).channels if c.signalling in (Signalling.CAS, Signalling.CLEAR)]
+        return {c.chanpos: c.channo for c in chans[:circuits]}
+
+    trunks = [
+        Trunk(TRUNK_NAMES[0], 1, r2_far, span_circuits(1), lambda: True, board.far_ends[1]),
+        Trunk(
+            TRUNK_NAMES[1],
+            2,
+            pri_far,
+            span_circuits(2),
+            lambda: pri_far.up and all(s.state == "up" and not s.restarting for s in pri_spans),
+            board.far_ends[2],
+        ),
+    ]
+    inbound = [ch for t in trunks for ch in t.circuits.values()]
     counters = Counters()
     moh = MusicOnHold.from_file(moh_file) if moh_file else MusicOnHold(_moh_samples())
     queue = QueueConfig(
@@ -1039,17 +1184,20 @@ def run_callcentre(
         epoch=EPOCH,
         lines=lambda: spare.pop(0) if spare else None,
         release_line=spare.append,
-        people=SimAgents(board, rng, answer_ms=(300.0, 1500.0), talk_s=(40.0, 90.0)),
+        people=SimAgents(board, rng, answer_ms=(300.0, 1500.0), talk_s=(20.0, 45.0)),
     )
-    people = make_callers(callers, bank, rng, spread_ms=max(1000, callers * 1500 * 24 // max(1, ports)))
-    sim = CallerSim(people, fxo, rng, menu_open=lambda cid: cid in engine.callbacks_open())
+    people = make_callers(callers, bank, rng, spread_ms=callers * SPREAD_MS_PER_CALLER, start_ms=SETTLE_MS)
+    sim = CallerSim(people, trunks, rng, menu_open=lambda cid: cid in engine.callbacks_open())
     # the deadline covers the time in the queue and with an agent too
     cfg = RunnerConfig(script_deadline=900.0, record_calls=Path(record_dir) if record_dir else None)
     runner = IvrRunner(
         board,
         BankIvr(bank, counters, prompts),
         prompts,
-        inbound=fxo,
+        inbound=inbound,
+        machines=machines,
+        mf_variant="r2_china",
+        pri=pri_spans,
         clock="real" if realtime else "virtual",
         config=cfg,
         transfer_hook=QueueHook(engine),
@@ -1058,8 +1206,9 @@ def run_callcentre(
     )
     engine.bind(runner, ["agents"])
     print(
-        f"ccboard demo (callcentre): {callers} callers on {ports} analog FXO lines, "
-        f"{agents} agents on FXS ports, {'real' if realtime else 'virtual'} time, seed {seed}"
+        f"ccboard demo (callcentre): {callers} callers on two E1 spans (MFC/R2 China, ISDN PRI; "
+        f"{circuits} circuits each), {agents} agents on FXS ports, {lines} FXO lines for callbacks, "
+        f"{'real' if realtime else 'virtual'} time, seed {seed}"
     )
     print(f"  prompts: {sum(len(p) for p in prompts.values())} (en, cmn) ready in {prompt_s:.1f} s")
 
@@ -1094,9 +1243,11 @@ def run_callcentre(
     inbound_ms = runner.ms
     if view is not None:
         runner.tick_hooks.remove(view)
-    # the outbound follow-up: a survey call to each customer an agent served
+    # the outbound follow-up: a survey call to each customer an agent served; an after-hours batch
+    # with retry delays of a minute, so it is fast-forwarded even when the calls ran in real time
+    runner.clock = VirtualClock()
     fu = followup.run_followup(
-        runner, store, fxo + spare, build_prompt_set("en", followup.PHRASES, fragments=False),
+        runner, store, fxo, build_prompt_set("en", followup.PHRASES, fragments=False),
         engine=engine, epoch=EPOCH + runner.ms / 1000.0, rng=rng,
     )  # fmt: skip
 
@@ -1122,6 +1273,17 @@ def run_callcentre(
         f"  calls {stats.calls}  completed {stats.completed}  caller hung up {stats.hangups}  "
         f"script failures {stats.failed + stats.deadline}"
     )
+    ani_ok = sum(1 for c in people if c.call_id and c.ani_seen == c.ani)
+    answered = sum(1 for c in people if c.call_id)
+    print(
+        "  per span: "
+        + "; ".join(
+            f"{t.name} (span {t.span}) offered {t.offered}, answered {t.connected}, "
+            f"gave up before the answer {t.gave_up}"
+            for t in trunks
+        )
+        + f"; caller's number (ANI) delivered {ani_ok}/{answered}"
+    )
     print("  flows: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.flows.items())))
     print("  menu choices: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.menu_choices.items())))
     print(
@@ -1145,7 +1307,10 @@ def run_callcentre(
         f"{sum(1 for e in ledger if e.EVENT == 'CALLBACKRESULT' and e.data()[0] == 'answered')}; "
         f"promises kept {k.callback_kept}/{k.callback_requests_due} due"
     )
-    print("\n".join(followup.summary(fu)))
+    fu_lines = followup.summary(fu)
+    if realtime:
+        fu_lines[0] += " (fast-forwarded in virtual time)"
+    print("\n".join(fu_lines))
     for err in engine.errors[:5]:
         print(f"    queue engine: {err}")
     print(
@@ -1168,9 +1333,12 @@ def run_callcentre(
     )
     print(f"  CDRs in {db_path.with_suffix('.cdr.db')}: {cdrs}; bank in {db_path}")
     if report is not None:
-        report.update(bank=bank, runner=runner, counters=counters, sim=sim, callers=people, db=db_path)
+        report.update(
+            bank=bank, runner=runner, counters=counters, sim=sim, callers=people, db=db_path, trunks=trunks
+        )
     store.close()
     board.close()
     ok = not mismatches and not (stats.failed or stats.deadline) and sim.finished() and not engine.errors
+    ok = ok and ani_ok == answered
     ok = ok and not fu.errors
     return 0 if ok else 1

@@ -50,10 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="callcentre (default): simulated customers call the bank's bilingual IVR; dtmf: digits "
         "on many channels decoded in 1 ms ticks (implied by --channels/--seconds/--law/--show)",
     )
-    demo.add_argument("--callers", type=_positive_int, default=60, help="callcentre: customers (default 60)")
-    demo.add_argument("--lines", type=_positive_int, default=24, help="callcentre: FXO lines (default 24)")
+    demo.add_argument("--callers", type=_positive_int, default=30, help="callcentre: customers (default 30)")
+    demo.add_argument(
+        "--circuits",
+        type=_positive_int,
+        default=30,
+        help="callcentre: E1 circuits the callers may seize on each span, R2 and PRI (default 30)",
+    )
+    demo.add_argument(
+        "--lines",
+        type=_positive_int,
+        default=4,
+        help="callcentre: analog FXO lines for callbacks and the follow-up (default 4)",
+    )
     demo.add_argument("--agents", type=_positive_int, default=4, help="callcentre: agents (default 4)")
-    demo.add_argument("--realtime", action="store_true", help="callcentre: run on the real clock")
+    clock = demo.add_mutually_exclusive_group()
+    clock.add_argument(
+        "--virtual",
+        action="store_true",
+        help="callcentre: run in virtual time, as fast as the CPU allows (default: real time)",
+    )
+    clock.add_argument(
+        "--realtime", action="store_true", help="callcentre: real time (the default; kept as an alias)"
+    )
     demo.add_argument("--db", default=None, help="callcentre: bank database path (CDRs beside it)")
     demo.add_argument("--record", default=None, help="callcentre: folder for whole-call recordings")
     demo.add_argument("--moh", default=None, help="callcentre: music-on-hold file (WAV or raw G.711)")
@@ -90,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ccboard.cli.board import add_board_commands
 
     add_board_commands(sub)
+    from ccboard.cli.check import add_check_command
+
+    add_check_command(sub)
     return parser
 
 
@@ -104,10 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_callcentre(
                 callers=args.callers,
-                ports=args.lines,
+                lines=args.lines,
+                circuits=args.circuits,
                 agents=args.agents,
                 seed=args.seed,
-                realtime=args.realtime,
+                realtime=not args.virtual,
                 db=args.db,
                 record_dir=args.record,
                 moh_file=args.moh,
@@ -122,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             show=4 if args.show is None else args.show,
         )
+    if args.command == "check":
+        from ccboard.cli.check import run_check
+
+        return run_check(args)
     from ccboard.cli.board import BOARD_COMMANDS, run_board_command
 
     if args.command in BOARD_COMMANDS:

@@ -39,7 +39,7 @@ from ccboard.errors import CCBoardError
 from ccboard.ivr.secure import SecretDigits, require_plain
 from ccboard.media import say as saying
 from ccboard.media.moh import MusicOnHold
-from ccboard.media.player import PlayEnd, Player
+from ccboard.media.player import PlayEnd, Player, PlayerBank
 from ccboard.media.prompts import Prompt, PromptSet
 from ccboard.media.recorder import RecordEnd, Recorder
 
@@ -148,6 +148,18 @@ class DigitCollector:
     def done(self) -> bool:
         return self.reason is not None
 
+    def due(self) -> int | None:
+        """The board ms at which check() would end the collection (None: no timer runs)."""
+        a = self.armed_at
+        if self.reason is not None or a is None:
+            return None
+        at = [] if self.total_ms is None else [a + self.total_ms]
+        if not self.digits and self.first_ms is not None:
+            at.append(a + self.first_ms)
+        elif self.digits and self.inter_ms is not None:
+            at.append(max(a, self.last_at) + self.inter_ms)
+        return min(at) if at else None
+
     def arm(self, now: int) -> None:
         """Start the timers (after the prompt, if any)."""
         if self.armed_at is None:
@@ -176,30 +188,147 @@ class DigitCollector:
             self.reason = Term.IDDTIME
 
 
-class CallCore:
-    """One call's media state, fed by the runner's tick (sync; never awaits)."""
+class CallScheduler(Protocol):
+    """What a runner lends its calls' cores so an idle call costs nothing per tick: the board
+    clock, a player bank, a set of cores with per-tick work, and board-time timers."""
 
-    def __init__(self, call_id: str, channel: int, row: int) -> None:
+    ms: int  # board ms now
+    hot: set[CallCore]  # cores whose on_tick must run each tick (see CallCore.busy)
+    players: PlayerBank
+
+    def call_later(self, ms: int, fn: Callable[[], None]) -> object: ...
+
+    def cancel_timer(self, handle: object) -> None: ...
+
+
+class CallCore:
+    """One call's media state, fed by the runner's tick (sync; never awaits).
+
+    Standalone, its owner calls on_tick every tick while busy. With a scheduler (the runner),
+    the player is filled by the scheduler's bank, the collector's timers are scheduler timers,
+    and the core joins the scheduler's hot set only while it has other per-tick work (music on
+    hold, recorders, a secure tail, silencing tx after a play)."""
+
+    def __init__(self, call_id: str, channel: int, row: int, sched: CallScheduler | None = None) -> None:
         self.id = call_id
         self.channel = channel
         self.row = row
-        self.player = Player()
-        self.moh: MusicOnHold | None = None
+        self._sched = sched
+        self.player = Player(sched.players if sched else None, row, self._player_idle)
         self.buffer: deque[str] = deque(maxlen=TYPEAHEAD_MAX)
-        self.collector: DigitCollector | None = None
-        self.recorder: Recorder | None = None  # record(): a message
-        self.call_recorder: Recorder | None = None  # the whole call (rx + tx)
         self.secure_depth = 0
-        self.secure_tail_until: int | None = None
         self.digit_down = False
         self.dropped_secure = 0  # digits keyed in a secure tail, dropped unseen
         self.answered = False
         self.released = False
         self.cause: int | None = None
-        self.now = 0  # board ms
+        self._now = 0  # board ms (without a scheduler)
         self.bridged_to: int | None = None  # channel whose rx we send (transfer to a channel)
         self.wake: Callable[[], None] = _nothing
         self._tx_dirty = False
+        self._ended_at = -1  # board ms of the tick whose fill played a banked play's last chunk
+        self._moh: MusicOnHold | None = None
+        self._recorder: Recorder | None = None
+        self._call_recorder: Recorder | None = None
+        self._secure_tail_until: int | None = None
+        self._collector: DigitCollector | None = None
+        self._timer: object = None  # the scheduler timer of the collector's next deadline
+
+    # -- state that decides the per-tick work (setting it puts the core in the hot set) ---------------
+
+    @property
+    def now(self) -> int:
+        """Board ms."""
+        return self._sched.ms if self._sched is not None else self._now
+
+    @now.setter
+    def now(self, ms: int) -> None:
+        self._now = ms
+
+    def _heat(self) -> None:
+        if self._sched is not None:
+            self._sched.hot.add(self)
+
+    @property
+    def moh(self) -> MusicOnHold | None:
+        return self._moh
+
+    @moh.setter
+    def moh(self, m: MusicOnHold | None) -> None:
+        if self._moh is not None:
+            self._tx_dirty = True  # silence the row once the music stops
+        self._moh = m
+        self._heat()
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """record(): a message."""
+        return self._recorder
+
+    @recorder.setter
+    def recorder(self, r: Recorder | None) -> None:
+        self._recorder = r
+        self._heat()
+
+    @property
+    def call_recorder(self) -> Recorder | None:
+        """The whole call (rx + tx)."""
+        return self._call_recorder
+
+    @call_recorder.setter
+    def call_recorder(self, r: Recorder | None) -> None:
+        self._call_recorder = r
+        self._heat()
+
+    @property
+    def secure_tail_until(self) -> int | None:
+        return self._secure_tail_until
+
+    @secure_tail_until.setter
+    def secure_tail_until(self, ms: int | None) -> None:
+        self._secure_tail_until = ms
+        self._heat()
+
+    @property
+    def collector(self) -> DigitCollector | None:
+        return self._collector
+
+    @collector.setter
+    def collector(self, c: DigitCollector | None) -> None:
+        self._collector = c
+        self.timers_changed()
+
+    def timers_changed(self) -> None:
+        """The collector was armed or got a digit: (re)schedule its next deadline."""
+        s = self._sched
+        if s is None:
+            return
+        if self._timer is not None:
+            s.cancel_timer(self._timer)
+            self._timer = None
+        c = self._collector
+        at = None if c is None else c.due()
+        if at is not None:
+            self._timer = s.call_later(at - s.ms, self._on_due)
+
+    def _on_due(self) -> None:
+        self._timer = None
+        c = self._collector
+        if c is None or c.done:
+            return
+        c.check(self.now)
+        if c.reason is not None:
+            self.wake()
+        else:
+            self.timers_changed()
+
+    def _player_idle(self) -> None:
+        """A play ended (done, barge-in or stopped): silence tx from the next fill."""
+        self._tx_dirty = True
+        if self.player.end is PlayEnd.DONE and self.player.bank is not None:
+            self._ended_at = self.now
+            self.wake()
+        self._heat()
 
     # -- secure mode ---------------------------------------------------------------------------------
 
@@ -247,8 +376,10 @@ class CallCore:
         woke = self.player.on_digit(digit)
         if self.recorder is not None and self.recorder.on_digit(digit):
             woke = True
-        if self.collector is not None and not self.collector.done:
-            self.collector.add(digit, now)
+        c = self._collector
+        if c is not None and not c.done:
+            c.add(digit, now)
+            self.timers_changed()
             woke = True
         else:
             self.buffer.append(digit)
@@ -257,30 +388,34 @@ class CallCore:
 
     @property
     def busy(self) -> bool:
-        """on_tick has work this tick (otherwise the runner skips it)."""
+        """on_tick has work this tick (otherwise the runner skips it). With a scheduler, a play
+        and the collector's timers are not per-tick work: the bank and the timers do them."""
+        if self._sched is None and (self.player.playing or self._collector is not None):
+            return True
         return (
             self._tx_dirty
-            or self.player.playing
-            or self.moh is not None
-            or self.recorder is not None
-            or self.call_recorder is not None
-            or self.collector is not None
-            or self.secure_tail_until is not None
+            or self._moh is not None
+            or self._recorder is not None
+            or self._call_recorder is not None
+            or self._secure_tail_until is not None
         )
 
     def on_tick(self, now: int, rx: npt.NDArray[np.int16], tx: npt.NDArray[np.int16], t: int) -> None:
         """One ms: play into tx, record rx, run the collector's timers (now in board ms, t in samples)."""
         self.now = now
         wake = False
-        if self.player.playing:
+        if self.player.bank is not None and (self.player.playing or self._ended_at == now):
+            self._tx_dirty = self._ended_at == now  # the bank filled tx; silence it after the end
+        elif self.player.playing:
             self.player.fill(tx)
             self._tx_dirty = True
             wake = self.player.end is not None
         elif self.moh is not None:
             self.moh.fill(tx, t)
             self._tx_dirty = True
-        elif self._tx_dirty and self.bridged_to is None:
-            tx[:] = 0
+        elif self._tx_dirty:
+            if self.bridged_to is None:
+                tx[:] = 0
             self._tx_dirty = False
         if self.recorder is not None and self.recorder.active:
             if not self.recorder.feed(rx, tx):
@@ -502,6 +637,7 @@ class IvrCall:
                 await self._until(lambda: not core.player.playing or c.done or core.released)
                 core.player.stop()
             c.arm(core.now)
+            core.timers_changed()
             await self._until(lambda: c.done or core.released)
         finally:
             core.collector = None

@@ -3,10 +3,12 @@ the board's 1 ms tick in its own task that never awaits a script.
 
 The tick task, every millisecond: clock.wait_next() (VirtualClock: at once; RealClock: sleeps
 to the tick), BoardDriver.step() (board tick + signalling machines), hands Digit events and
-call events to the calls' sync cores, lets each core play/record/time one tick, fires board-time
-timers, runs tick hooks (simulated callers), then yields to the event loop once (sleep(0)) so
-woken scripts run before the next tick. It never waits for a script: a slow script only finds
-its call's audio a tick later.
+call events to the calls' sync cores, plays every call's prompt in one PlayerBank step, runs
+on_tick only of the cores in the hot set (music on hold, recorders, secure tails, silencing tx),
+fires board-time timers (get_digits' timeouts among them), runs tick hooks (simulated callers),
+then yields to the event loop once (sleep(0)) so woken scripts run before the next tick. An idle
+call costs no Python work per tick. It never waits for a script: a slow script only finds its
+call's audio a tick later.
 
 Isolation: a script that raises, or is still running at its deadline (board time), is cancelled
 and its call alone ends gracefully: the apology prompt is played, then the call is hung up (or
@@ -23,15 +25,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ccboard.board.base import Board
 from ccboard.board.clock import SAMPLES_PER_TICK, Clock, RealClock, VirtualClock
 from ccboard.board.events import (
+    AlarmChanged,
     BitsChanged,
     ChannelAlarm,
     Digit,
     Event,
+    FrameReceived,
     HookChanged,
     HookFlash,
     Overrun,
@@ -39,12 +43,16 @@ from ccboard.board.events import (
 )
 from ccboard.ivr.call import CallCore, Hangup, IvrCall, IvrError, TransferHook, TransferResult
 from ccboard.ivr.secure import require_plain
+from ccboard.media.player import PlayerBank
 from ccboard.media.prompts import PromptSet
 from ccboard.signalling.actions import CallEvent
 from ccboard.signalling.call import CallMachine
 from ccboard.signalling.driver import BoardDriver, ChannelDriver
 from ccboard.signalling.loopstart import FxoLoopStart, FxsLoopStart
 from ccboard.store.records import ANSWERED, FAILED_CALL, NO_ANSWER, Cdr, LedgerEvent
+
+if TYPE_CHECKING:
+    from ccboard.signalling.pri import PriDriver, PriSpan
 
 log = logging.getLogger("ccboard.ivr")
 
@@ -104,7 +112,12 @@ class IvrRunner:
         transfer_hook: TransferHook | None = None,
         store: Any = None,
         tick_hooks: list[Callable[[IvrRunner], None]] | None = None,
+        mf_variant: str = "r2_itu",
+        pri: list[PriSpan] | None = None,
     ) -> None:
+        """machines: the channel-associated machines (default: loop start on the analog ports);
+        mf_variant: the MF tone set of their R2 registers ('r2_china' for China R2); pri: ISDN PRI
+        spans whose B-channels carry calls too (their calls are inbound if in `inbound`)."""
         self.board = board
         self.script = script
         self.prompts = prompts
@@ -129,16 +142,23 @@ class IvrRunner:
             if inbound is not None
             else [c for c, m in machines.items() if isinstance(m, FxoLoopStart)]
         )
-        self.driver = BoardDriver(board, machines)
+        self.driver = BoardDriver(board, machines, mf_variant=mf_variant)
         self._inband: set[ChannelDriver] = {d for d in self.driver.drivers.values() if d.busy_audio}
         self._call_events: list[tuple[int, CallEvent]] = []
         for channo, d in self.driver.drivers.items():
             d.on_event = self._collector(channo)
+        self.pri: PriDriver | None = None
+        if pri:
+            from ccboard.signalling.pri import PriDriver  # libpri only when PRI spans are used
+
+            self.pri = PriDriver(board, pri, on_event=self._pri_event)
         self.calls: dict[int, IvrCall] = {}  # live calls by channel
         self.finished: list[IvrCall] = []
         self.stats = RunnerStats()
         self.epoch = time.time()
         self.ms = 0
+        self.players = PlayerBank()  # every call's prompt player, filled in one step a tick
+        self.hot: set[CallCore] = set()  # cores with per-tick work besides playing (CallCore.busy)
         self._timers: list[tuple[int, int, _Timer]] = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
@@ -153,6 +173,10 @@ class IvrRunner:
             self._call_events.append((channo, ev))
 
         return on_event
+
+    def _pri_event(self, ev: CallEvent) -> None:
+        if ev.call is not None:  # a PRI call's channel is its B-channel's channo
+            self._call_events.append((int(ev.call.channel), ev))
 
     # -- timers in board time -----------------------------------------------------------------------
 
@@ -225,7 +249,28 @@ class IvrRunner:
             if dl is not None and dl <= now:
                 d.poll(now)
                 self._check_inband(d)
+        if self.pri is not None:
+            self._pri_step(events, now)
         return events
+
+    def _pri_step(self, events: list[Event], now: float) -> None:
+        """PriDriver.step without the board tick (the board has ticked already): D-channel
+        frames and span alarms to their spans, then the spans' due timers."""
+        p = self.pri
+        assert p is not None
+        for ev in events:
+            if isinstance(ev, FrameReceived):
+                s = p.by_dchan.get(ev.channel)
+            elif isinstance(ev, AlarmChanged):
+                s = p.by_span.get(ev.span)
+            else:
+                continue
+            if s is not None:
+                p.execute(s, s.handle(ev, ev.t / SAMPLES_PER_TICK))
+        for s in p.spans:
+            dl = p.deadline.get(s.span)
+            if dl is not None and dl <= now:
+                p.execute(s, s.on_timeout(now))
 
     def _check_inband(self, d: ChannelDriver) -> None:
         if d.busy_audio:
@@ -250,12 +295,9 @@ class IvrRunner:
             evs, self._call_events = self._call_events, []
             for channo, ce in evs:
                 self._on_call_event(channo, ce)
-        t = b.t
-        for call in itertools.chain(self.calls.values(), self._outgoing.values()):
-            core = call._core
-            core.now = now
-            if core.busy:
-                core.on_tick(now, b.rx[core.row], b.tx[core.row], t)
+        self.players.fill(b.tx)
+        if self.hot:
+            self._tick_hot(now)
         for dst, src in self._bridges.items():
             b.tx[b.channel(dst).index] = b.rx[b.channel(src).index]
         while self._timers and self._timers[0][0] <= now:
@@ -264,6 +306,19 @@ class IvrRunner:
                 tm.fn()
         for h in self.tick_hooks:
             h(self)
+
+    def _tick_hot(self, now: int) -> None:
+        """on_tick of the cores with per-tick work (of live calls only); the rest cost nothing."""
+        b = self.board
+        t = b.t
+        for core in list(self.hot):
+            call = self.calls.get(core.channel) or self._outgoing.get(core.channel)
+            if call is None or call._core is not core:
+                self.hot.discard(core)  # its call has finished
+                continue
+            core.on_tick(now, b.rx[core.row], b.tx[core.row], t)
+            if not core.busy:
+                self.hot.discard(core)
 
     # -- call events --------------------------------------------------------------------------------
 
@@ -286,8 +341,7 @@ class IvrRunner:
     def _new_call(self, channo: int, ev: CallEvent) -> None:
         ch = self.board.channel(channo)
         cid = f"c{next(self._ids):05d}"
-        core = CallCore(cid, channo, ch.index)
-        core.now = self.ms
+        core = CallCore(cid, channo, ch.index, self)
         c = ev.call
         call = IvrCall(
             self, core, ani=c.ani if c else "", dnis=c.dnis if c else "", language=self.config.language
@@ -304,6 +358,12 @@ class IvrRunner:
 
     def do(self, call: IvrCall, op: str, *args: Any) -> None:
         """Run a signalling operation on the call's channel now."""
+        if self.pri is not None and call.channel in self.pri.by_channo:
+            try:
+                self.pri.do(op, call.channel, self.board.t / SAMPLES_PER_TICK, *args)
+            except Exception as e:  # the span refused (already cleared, ...)
+                log.warning("%s: %s refused by the span: %s", call.id, op, e)
+            return
         d = self.driver.drivers[call.channel]
         try:
             d.do(op, self.board.t / SAMPLES_PER_TICK, *args)
@@ -472,8 +532,7 @@ class IvrRunner:
         if ch is None:
             raise IvrError(f"dial {number}: no free channel")
         row = self.board.channel(ch).index
-        core = CallCore(f"o{next(self._ids):05d}", ch, row)
-        core.now = self.ms
+        core = CallCore(f"o{next(self._ids):05d}", ch, row, self)
         call = IvrCall(self, core, dnis=number, language=language)
         self._outgoing[ch] = call
         try:

@@ -176,9 +176,10 @@ def test_model_comes_from_the_driver() -> None:
     )
     assert board.channel(17).rx_bits == 0b1001 and board.channel(17).tx_bits == 0b1101
     assert board.channel(2).name == "X/2"
-    # voice channels: 16-octet blocks (the driver refuses fewer), read and written every other tick
+    # voice channels: 16-octet blocks (the driver refuses fewer), read and written every other tick;
+    # the D-channel (16): one frame of up to 1024 octets + FCS per buffer
     blocks = {d.channel: d.blocksize for d in drv.opened}
-    assert blocks == {1: 16, 2: 16, 3: 16, 16: 0, 17: 16, 25: 16, 26: 16}
+    assert blocks == {1: 16, 2: 16, 3: 16, 16: 1026, 17: 16, 25: 16, 26: 16}
     # 32 blocks each way, transmission held back until half are written (a late tick's cushion)
     voice = [d for d in drv.opened if d.channel != 16]
     assert {(d.numbufs, d.txbufpolicy) for d in voice} == {(32, lib.DAHDI_POLICY_HALF_FULL)}

@@ -52,7 +52,7 @@ def test_no_pin_digit_in_logs_cdrs_or_recordings(
     report: dict[str, object] = {}
     status = run_callcentre(
         callers=24,
-        ports=12,
+        lines=2,
         agents=2,
         seed=11,
         db=str(tmp_path / "bank.db"),
