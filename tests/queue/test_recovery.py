@@ -75,9 +75,10 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_sigkilled_engine_resumes_from_its_journal(url: str) -> None:
     rng = random.Random(9)
-    # kill once the run has reached each of these virtual times, a random moment after (all
-    # before the last arrival: the run cannot have finished by then)
-    targets = sorted(rng.uniform(60.0, crashworld.SPAN - 30.0) for _ in range(KILLS))
+    # kill once the run has reached each of these virtual times, a random moment after; at least
+    # 10 virtual minutes of arrivals remain after each (about a second of wall time), so a loaded
+    # machine cannot let the run finish between reaching a target and the kill
+    targets = sorted(rng.uniform(60.0, crashworld.SPAN - 600.0) for _ in range(KILLS))
     open_store(url).close()
     kills, runs, final = 0, 0, ""
     recovered: list[str] = []
