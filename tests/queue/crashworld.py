@@ -1,5 +1,5 @@
 """A busy half hour of a small centre around the journalled queue cores, as a process that may be
-killed: `python -m tests.queue.crashworld URL SERVER`.
+killed: `python -m tests.queue.crashworld URL SERVER [HOLD]`.
 
 Cores: an ACD (queue "bank", 2 agents), the callback core and a follow-up campaign of 24 contacts,
 fed through ``ccboard.queue.durable.Durable`` exactly as the queue engine feeds them. The world
@@ -13,7 +13,10 @@ as a real crash loses the calls on the lines.
 On start the process replays its journal (``recover``) and carries on from the journal's last
 time; arrivals at or before it are not repeated. It prints "t <epoch s>" every 20 virtual s and,
 when the hour and all callbacks and campaign contacts are finished, "done <json digest>"; after a
-restart, first "recovered <calls left in the ACD> <ledger events the recovery wrote>".
+restart, first "recovered <calls left in the ACD> <ledger events the recovery wrote>". With HOLD
+(epoch s), once virtual time reaches it the process prints "hold" and waits to be killed: the
+test kills at a random moment before HOLD, and a machine too loaded to land the kill in time
+still gets it there rather than seeing the run finish.
 """
 
 from __future__ import annotations
@@ -175,7 +178,7 @@ def digest(d: Durable) -> dict[str, Any]:
     }
 
 
-def main(url: str, server: str) -> None:
+def main(url: str, server: str, hold: float | None = None) -> None:
     store = open_store(url)
     d = Durable(store, server, cores())
     w = World(d)
@@ -205,9 +208,13 @@ def main(url: str, server: str) -> None:
         now += 1.0
         if int(now - T0) % 20 == 0:
             print(f"t {now}", flush=True)
+        if hold is not None and now >= hold:
+            print("hold", flush=True)
+            while True:
+                time.sleep(1.0)
     print("done " + json.dumps(digest(d), sort_keys=True), flush=True)
     store.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -40,13 +40,15 @@ from tests.queue.conftest import BACKENDS, store_url_for
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 4
+HOLD = 300.0  # virtual s after a kill target at which the process waits for its kill
 TERMINAL = {"COMPLETEAGENT", "COMPLETECALLER", "ABANDON", "EXITCALLBACK", "EXITWITHTIMEOUT", "EXITEMPTY"}
 
 
-def _spawn(url: str) -> subprocess.Popen[str]:
+def _spawn(url: str, hold: float | None = None) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    extra = [] if hold is None else [str(hold)]
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.queue.crashworld", url, "centre-a"],
+        [sys.executable, "-m", "tests.queue.crashworld", url, "centre-a", *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -75,9 +77,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_sigkilled_engine_resumes_from_its_journal(url: str) -> None:
     rng = random.Random(9)
-    # kill once the run has reached each of these virtual times, a random moment after; at least
-    # 10 virtual minutes of arrivals remain after each (about a second of wall time), so a loaded
-    # machine cannot let the run finish between reaching a target and the kill
+    # kill once the run has reached each of these virtual times, a random moment after; the process
+    # holds HOLD virtual s after the target (CI once saw a loaded machine let a resumed run finish
+    # before the kill landed), so every kill lands while arrivals remain
     targets = sorted(rng.uniform(60.0, crashworld.SPAN - 600.0) for _ in range(KILLS))
     open_store(url).close()
     kills, runs, final = 0, 0, ""
@@ -86,12 +88,12 @@ def test_sigkilled_engine_resumes_from_its_journal(url: str) -> None:
     while not final:
         runs += 1
         assert runs <= KILLS + 2, "the centre never finished"
-        proc = _spawn(url)
+        goal = crashworld.T0 + targets[kills] if kills < KILLS else None
+        proc = _spawn(url, None if goal is None else goal + HOLD)
         lines: list[str] = []
         th = _reader(proc, lines)
-        if kills < KILLS:
+        if goal is not None:
             t_end = time.monotonic() + 60
-            goal = crashworld.T0 + targets[kills]
             while not any(x.startswith("t ") and float(x[2:]) >= goal for x in lines) and proc.poll() is None:
                 assert time.monotonic() < t_end, "no progress"
                 time.sleep(0.002)
