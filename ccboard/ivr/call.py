@@ -205,9 +205,9 @@ class CallCore:
     """One call's media state, fed by the runner's tick (sync; never awaits).
 
     Standalone, its owner calls on_tick every tick while busy. With a scheduler (the runner),
-    the player is filled by the scheduler's bank, the collector's timers are scheduler timers,
-    and the core joins the scheduler's hot set only while it has other per-tick work (music on
-    hold, recorders, a secure tail, silencing tx after a play)."""
+    the player and music on hold are played by the scheduler's bank, the collector's timers are
+    scheduler timers, and the core joins the scheduler's hot set only while it has other per-tick
+    work (recorders, a secure tail, silencing tx after a play or the music)."""
 
     def __init__(self, call_id: str, channel: int, row: int, sched: CallScheduler | None = None) -> None:
         self.id = call_id
@@ -258,6 +258,8 @@ class CallCore:
         if self._moh is not None:
             self._tx_dirty = True  # silence the row once the music stops
         self._moh = m
+        if self._sched is not None:
+            self._sched.players.hold(self.row, m)  # the bank plays it to every listener at once
         self._heat()
 
     @property
@@ -394,7 +396,7 @@ class CallCore:
             return True
         return (
             self._tx_dirty
-            or self._moh is not None
+            or (self._moh is not None and self._sched is None)
             or self._recorder is not None
             or self._call_recorder is not None
             or self._secure_tail_until is not None
@@ -410,9 +412,10 @@ class CallCore:
             self.player.fill(tx)
             self._tx_dirty = True
             wake = self.player.end is not None
-        elif self.moh is not None:
-            self.moh.fill(tx, t)
-            self._tx_dirty = True
+        elif self._moh is not None:
+            if self._sched is None:
+                self._moh.fill(tx, t)
+            self._tx_dirty = self._sched is None  # banked: the bank writes the row each tick
         elif self._tx_dirty:
             if self.bridged_to is None:
                 tx[:] = 0
@@ -714,9 +717,14 @@ class IvrCall:
             return TransferResult(False, f"no transfer hook for queue {to!r}")
         return await hook.transfer(self, to)
 
-    async def dial(self, number: str, *, channel: int | None = None, timeout: float = 30.0) -> IvrCall:
-        """Place an outgoing call on a free channel (or `channel`); the answered call's IvrCall."""
-        return await self._runner.dial(number, channel=channel, timeout=timeout, language=self.language)
+    async def dial(
+        self, number: str, *, channel: int | None = None, span: int | None = None, timeout: float = 30.0
+    ) -> IvrCall:
+        """Place an outgoing call on a free channel, on `channel` (a line or a PRI B-channel) or on
+        PRI span `span`; the answered call's IvrCall (IvrError: no channel, refused, no answer)."""
+        return await self._runner.dial(
+            number, channel=channel, span=span, timeout=timeout, language=self.language
+        )
 
     async def wait_released(self) -> None:
         """Until the call is released (while bridged, on hold, ...)."""

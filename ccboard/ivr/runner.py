@@ -2,13 +2,24 @@
 the board's 1 ms tick in its own task that never awaits a script.
 
 The tick task, every millisecond: clock.wait_next() (VirtualClock: at once; RealClock: sleeps
-to the tick), BoardDriver.step() (board tick + signalling machines), hands Digit events and
-call events to the calls' sync cores, plays every call's prompt in one PlayerBank step, runs
-on_tick only of the cores in the hot set (music on hold, recorders, secure tails, silencing tx),
-fires board-time timers (get_digits' timeouts among them), runs tick hooks (simulated callers),
-then yields to the event loop once (sleep(0)) so woken scripts run before the next tick. An idle
-call costs no Python work per tick. It never waits for a script: a slow script only finds its
-call's audio a tick later.
+to the tick, or returns at once while catching up within the driver buffer), BoardDriver.step()
+(board tick + signalling machines; only the machines with line events, in-band audio or a due
+timer are touched, the timers from a heap), hands Digit events and call events to the calls'
+sync cores, plays every call's prompt and music on hold in one PlayerBank step, runs on_tick
+only of the cores in the hot set (recorders, secure tails, silencing tx), fires board-time
+timers (get_digits' timeouts among them), runs tick hooks (simulated callers), then yields to
+the event loop once (sleep(0)) so woken scripts run before the next tick. An idle call costs no
+Python work per tick. It never waits for a script: a slow script only finds its call's audio a
+tick later.
+
+Outgoing calls (dial, transfer to a channel): on a channel-associated line (loop start, R2: its
+machine seizes and dials) or on an ISDN PRI span (a Q.931 SETUP through libpri on a B-channel the
+span hunts or the script names; the network may move it to another B-channel before it answers).
+An outgoing leg leaves the runner when its line reports it released.
+
+Real time: RunnerStats.overruns counts ticks of audio lost (the RealClock's ticks past its
+driver buffer, and the board's own Overrun events); RunnerStats.lateness is the RealClock's
+Lateness (late ticks, p50/p99/max ms), so ticks that ran late but lost nothing are shown too.
 
 Isolation: a script that raises, or is still running at its deadline (board time), is cancelled
 and its call alone ends gracefully: the apology prompt is played, then the call is hung up (or
@@ -28,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ccboard.board.base import Board
-from ccboard.board.clock import SAMPLES_PER_TICK, Clock, RealClock, VirtualClock
+from ccboard.board.clock import SAMPLES_PER_TICK, Clock, Lateness, RealClock, VirtualClock
 from ccboard.board.events import (
     AlarmChanged,
     BitsChanged,
@@ -41,12 +52,13 @@ from ccboard.board.events import (
     Overrun,
     RingChanged,
 )
+from ccboard.errors import ProtocolError
 from ccboard.ivr.call import CallCore, Hangup, IvrCall, IvrError, TransferHook, TransferResult
 from ccboard.ivr.secure import require_plain
 from ccboard.media.player import PlayerBank
 from ccboard.media.prompts import PromptSet
 from ccboard.signalling.actions import CallEvent
-from ccboard.signalling.call import CallMachine
+from ccboard.signalling.call import Call, CallMachine
 from ccboard.signalling.driver import BoardDriver, ChannelDriver
 from ccboard.signalling.loopstart import FxoLoopStart, FxsLoopStart
 from ccboard.store.records import ANSWERED, FAILED_CALL, NO_ANSWER, Cdr, LedgerEvent
@@ -82,7 +94,8 @@ class RunnerStats:
     failed: int = 0  # the script raised
     deadline: int = 0  # the script hung past its deadline
     ticks: int = 0
-    overruns: int = 0
+    overruns: int = 0  # ticks of audio lost (past the clock's driver buffer, or the board's Overrun)
+    lateness: Lateness | None = None  # how late the ticks ran (a RealClock's; None on virtual time)
     tick_ns: list[int] = field(default_factory=list)  # cost of each tick's work (sampled)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (call id, what)
 
@@ -144,6 +157,12 @@ class IvrRunner:
         )
         self.driver = BoardDriver(board, machines, mf_variant=mf_variant)
         self._inband: set[ChannelDriver] = {d for d in self.driver.drivers.values() if d.busy_audio}
+        # the machines' deadlines: (deadline ms, seq, driver); _due_at holds each one's live entry
+        self._due: list[tuple[float, int, ChannelDriver]] = []
+        self._due_at: dict[ChannelDriver, float] = {}
+        self._due_seq = itertools.count()
+        for d in self.driver.drivers.values():
+            self._timed(d)
         self._call_events: list[tuple[int, CallEvent]] = []
         for channo, d in self.driver.drivers.items():
             d.on_event = self._collector(channo)
@@ -165,6 +184,7 @@ class IvrRunner:
         self._tg: asyncio.TaskGroup | None = None
         self._bridges: dict[int, int] = {}  # channel -> channel whose rx it hears
         self._outgoing: dict[int, IvrCall] = {}
+        self._pri_out: dict[int, tuple[Call, IvrCall]] = {}  # our PRI calls by id(Call), until released
         self._stop = False
         self.started_ns = 0
 
@@ -175,8 +195,26 @@ class IvrRunner:
         return on_event
 
     def _pri_event(self, ev: CallEvent) -> None:
-        if ev.call is not None:  # a PRI call's channel is its B-channel's channo
-            self._call_events.append((int(ev.call.channel), ev))
+        c = ev.call
+        if c is None:
+            return
+        ch = int(c.channel)  # a PRI call's channel is its B-channel's channo
+        mine = self._pri_out.get(id(c))
+        if mine is not None:
+            if mine[1].channel != ch:  # the network put our call on another B-channel
+                self._move_outgoing(mine[1], ch)
+            if ev.kind == "released":
+                del self._pri_out[id(c)]
+        self._call_events.append((ch, ev))
+
+    def _move_outgoing(self, call: IvrCall, channo: int) -> None:
+        """An outgoing call not yet answered moves to another channel (no audio has flowed)."""
+        core = call._core
+        if self._outgoing.get(core.channel) is call:
+            del self._outgoing[core.channel]
+        core.channel = channo
+        core.row = core.player.row = self.board.channel(channo).index
+        self._outgoing[channo] = call
 
     # -- timers in board time -----------------------------------------------------------------------
 
@@ -201,6 +239,9 @@ class IvrRunner:
     ) -> RunnerStats:
         """Tick until until_ms of board time, stop() is true, or self.stop(); then end live calls."""
         self.started_ns = time.perf_counter_ns()
+        lateness = getattr(self.clock, "lateness", None)
+        if isinstance(lateness, Lateness):
+            self.stats.lateness = lateness
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
             ticker = tg.create_task(self._ticker(until_ms, stop), name="board-tick")
@@ -242,13 +283,17 @@ class IvrRunner:
             if d.busy_audio:
                 row = b.channel(d.channo).index
                 d.audio(b.rx[row], b.tx[row], t0)
+                self._timed(d)
             if not d.busy_audio:
                 self._inband.discard(d)
-        for d in drivers.values():
-            dl = d.deadline
-            if dl is not None and dl <= now:
-                d.poll(now)
-                self._check_inband(d)
+        due = self._due
+        while due and due[0][0] <= now:
+            at, _, d = heapq.heappop(due)
+            if self._due_at.get(d) != at:
+                continue  # superseded by a later entry of the same driver
+            del self._due_at[d]
+            d.poll(now)
+            self._check_inband(d)
         if self.pri is not None:
             self._pri_step(events, now)
         return events
@@ -273,8 +318,17 @@ class IvrRunner:
                 p.execute(s, s.on_timeout(now))
 
     def _check_inband(self, d: ChannelDriver) -> None:
+        """After anything that ran d's machine: in-band audio to run, and its next deadline."""
         if d.busy_audio:
             self._inband.add(d)
+        self._timed(d)
+
+    def _timed(self, d: ChannelDriver) -> None:
+        """Keep d's machine deadline in the heap (one live entry per driver)."""
+        dl = d.deadline
+        if dl is not None and self._due_at.get(d) != dl:
+            self._due_at[d] = dl
+            heapq.heappush(self._due, (dl, next(self._due_seq), d))
 
     def _tick(self, missed: int) -> None:
         b = self.board
@@ -295,7 +349,7 @@ class IvrRunner:
             evs, self._call_events = self._call_events, []
             for channo, ce in evs:
                 self._on_call_event(channo, ce)
-        self.players.fill(b.tx)
+        self.players.fill(b.tx, b.t)
         if self.hot:
             self._tick_hot(now)
         for dst, src in self._bridges.items():
@@ -336,6 +390,8 @@ class IvrRunner:
             if call is not None:
                 log.info("%s: released (cause %s, %s)", call.id, ev.cause, ev.detail)
                 call._core.on_released(ev.cause, self.ms)
+                if self._outgoing.get(channo) is call:
+                    del self._outgoing[channo]  # an outgoing leg has no _finish: the line is free
             self._unbridge(channo)
 
     def _new_call(self, channo: int, ev: CallEvent) -> None:
@@ -525,14 +581,46 @@ class IvrRunner:
         return None
 
     async def dial(
-        self, number: str, *, channel: int | None = None, timeout: float = 30.0, language: str = "en"
+        self,
+        number: str,
+        *,
+        channel: int | None = None,
+        span: int | None = None,
+        timeout: float = 30.0,
+        language: str = "en",
     ) -> IvrCall:
-        """An outgoing call, answered; raises IvrError when no channel or no answer."""
-        ch = channel if channel is not None else self.free_channel()
-        if ch is None:
+        """An outgoing call, answered; raises IvrError when no channel or no answer.
+
+        channel: the channel to dial on (an analog or CAS line, or a PRI B-channel: the network may
+        move the call to another B-channel in its CALL PROCEEDING); span: a PRI span to dial out on
+        (the span hunts a free B-channel); neither: a free outbound line, else a B-channel of the
+        first PRI span that is up and has one free."""
+        pri = self.pri
+        if channel is None and span is None:
+            channel = self.free_channel()
+            if channel is None and pri is not None:
+                span = next((s.span for s in pri.spans if s.state == "up" and s.free_channels()), None)
+        if span is not None or (channel is not None and pri is not None and channel in pri.by_channo):
+            call = self._dial_pri(number, channel, span, language)
+        elif channel is None:
             raise IvrError(f"dial {number}: no free channel")
-        row = self.board.channel(ch).index
-        core = CallCore(f"o{next(self._ids):05d}", ch, row, self)
+        else:
+            call = self._dial_line(number, channel, language)
+        core = call._core
+        try:
+            async with call.timeout(timeout):
+                await call._until(lambda: core.answered or core.released)
+        except TimeoutError:
+            await self.drop_outgoing(call)
+            raise IvrError(f"dial {number} on channel {call.channel}: no answer in {timeout:.0f} s") from None
+        if core.released:
+            self._outgoing.pop(call.channel, None)
+            raise IvrError(f"dial {number} on channel {call.channel}: released (cause {core.cause})")
+        return call
+
+    def _dial_line(self, number: str, ch: int, language: str) -> IvrCall:
+        """Seize a channel-associated line (its machine dials)."""
+        core = CallCore(f"o{next(self._ids):05d}", ch, self.board.channel(ch).index, self)
         call = IvrCall(self, core, dnis=number, language=language)
         self._outgoing[ch] = call
         try:
@@ -542,15 +630,28 @@ class IvrRunner:
         except Exception as e:
             self._outgoing.pop(ch, None)
             raise IvrError(f"dial {number} on channel {ch}: {e}") from e
+        return call
+
+    def _dial_pri(self, number: str, channel: int | None, span: int | None, language: str) -> IvrCall:
+        """SETUP on a PRI span (on `channel`, preferred, or a B-channel the span hunts)."""
+        p = self.pri
+        s = None
+        if p is not None:
+            s = p.by_channo.get(channel) if channel is not None else p.by_span.get(span or 0)
+        if p is None or s is None or (span is not None and s.span != span):
+            where = f"channel {channel}" if channel is not None else f"span {span}"
+            raise IvrError(f"dial {number}: {where} is not a PRI B-channel/span of this runner")
         try:
-            async with call.timeout(timeout):
-                await call._until(lambda: core.answered or core.released)
-        except TimeoutError:
-            await self.drop_outgoing(call)
-            raise IvrError(f"dial {number} on channel {ch}: no answer in {timeout:.0f} s") from None
-        if core.released:
-            self._outgoing.pop(ch, None)
-            raise IvrError(f"dial {number} on channel {ch}: released (cause {core.cause})")
+            acts = s.dial(number, self.board.t / SAMPLES_PER_TICK, channo=channel)
+        except ProtocolError as e:
+            raise IvrError(f"dial {number} on PRI span {s.span}: {e}") from e
+        c = next(a.call for a in acts if isinstance(a, CallEvent) and a.call is not None)
+        ch = int(c.channel)
+        core = CallCore(f"o{next(self._ids):05d}", ch, self.board.channel(ch).index, self)
+        call = IvrCall(self, core, dnis=number, language=language)
+        self._outgoing[ch] = call
+        self._pri_out[id(c)] = (c, call)
+        p.execute(s, acts)
         return call
 
     async def drop_outgoing(self, call: IvrCall) -> None:

@@ -1,7 +1,8 @@
 """Music on hold from a file, looped: one shared source, each listener at its own position.
 
 A listener joins at the source's running position (as on a real MOH class: everyone on hold
-hears the same stream), so starting hold costs nothing and many channels share one array.
+hears the same stream), so starting hold costs nothing and many channels share one array: the
+IVR runner's PlayerBank (hold()) writes one source to all its listeners' rows in one step a tick.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class MusicOnHold:
         if x.size < TICK:
             raise MediaError(f"music on hold {name!r}: {x.size} samples is too short to loop")
         # one period plus a tick so a tick never straddles the wrap
-        self._x = np.concatenate([x, x[:TICK]])
+        self.samples: npt.NDArray[np.int16] = np.concatenate([x, x[:TICK]])
         self.period = x.size
         self.name = name
 
@@ -38,4 +39,4 @@ class MusicOnHold:
     def fill(self, tx: npt.NDArray[np.int16], t: int) -> None:
         """Write the source at board sample t (looped) into tx (len 8)."""
         i = t % self.period
-        tx[:] = self._x[i : i + TICK]
+        tx[:] = self.samples[i : i + TICK]

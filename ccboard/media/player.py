@@ -5,9 +5,10 @@ the end) and says whether it is still playing, digit() stops it at once when bar
 the tick after the digit's ON event is already silent (the stop lands within one tick).
 
 PlayerBank plays every banked Player of a board in one vectorised step per tick: each distinct
-source array is copied once into a shared arena (followed by a tick of silence, so the last,
-short chunk needs no special case), and a tick is one gather of all playing rows' 8-sample
-chunks into the board's tx block. A banked Player is filled by its bank, never by fill().
+source array is copied once into a shared arena (at a tick boundary, padded with silence to
+whole ticks, so the last, short chunk needs no special case), and a tick is one gather of all
+playing rows' 16-byte chunks into the board's tx block. It also plays music on hold to the rows
+on hold, one broadcast per source. A banked Player is filled by its bank, never by fill().
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from ccboard.media.moh import MusicOnHold
+
 TICK = 8  # samples per tick
-_CHUNK = np.arange(TICK, dtype=np.int64)
 
 
 class PlayEnd(enum.Enum):
@@ -114,40 +116,98 @@ class Player:
 
 
 class _Source:
-    """One source array in the arena: where it starts, and how many playing players use it."""
+    """One source array in the arena: its first block, and how many playing players use it."""
 
     __slots__ = ("x", "off", "refs")
 
     def __init__(self, x: npt.NDArray[np.int16], off: int) -> None:
         self.x = x
-        self.off = off
+        self.off = off  # arena sample index, a multiple of TICK
         self.refs = 0
 
 
+def _blocks(n: int) -> int:
+    """Ticks needed for n samples (the last one padded with silence)."""
+    return -(-n // TICK)
+
+
+def _as_blocks(tx: npt.NDArray[np.int16]) -> npt.NDArray[np.void]:
+    """tx (rows x 8 int16, C-contiguous) as one 16-byte element per row: a row is then one copy."""
+    if tx.dtype != np.int16 or tx.ndim != 2 or tx.shape[1] != TICK or not tx.flags.c_contiguous:
+        raise ValueError(f"PlayerBank.fill: tx must be a C-contiguous (rows, {TICK}) int16 array")
+    return tx.view(_BLOCK).reshape(-1)
+
+
+_BLOCK = np.dtype((np.void, 2 * TICK))  # one tick of one channel
+
+
 class PlayerBank:
-    """Every banked Player of one board: fill(tx) plays all of them for one tick."""
+    """Every banked Player of one board, plus its channels on hold: fill(tx, t) plays all of
+    them for one tick.
+
+    Prompts: each distinct source array is copied once into a shared arena, at a tick boundary
+    and padded with silence to whole ticks, so a tick of every playing row is one gather of
+    16-byte blocks (block index per slot) and one scatter into tx. Music on hold (hold()): every
+    listener of one MusicOnHold hears the same stream (the 8 samples at board sample t), so a
+    tick is one broadcast per source; a playing prompt on a held row is written after it and wins.
+    Ends are found without a per-tick scan: the bank keeps the tick of the soonest end."""
 
     def __init__(self, capacity: int = 64, arena: int = 1 << 16) -> None:
         """capacity: players before the slot arrays grow; arena: samples before it compacts."""
-        self._arena = np.zeros(max(arena, 2 * TICK), np.int16)
+        size = _blocks(max(arena, 2 * TICK)) * TICK
+        self._arena = np.zeros(size, np.int16)
+        self._arena_blocks = self._arena.view(_BLOCK)
         self._used = 0  # arena samples in use (by live sources and by dead ones until _compact)
         self._sources: dict[int, _Source] = {}  # by id of the source array (kept alive here)
         self._n = 0  # playing players: slots 0.._n-1
         capacity = max(1, capacity)
-        self._pos = np.zeros(capacity, np.int64)  # arena index of each slot's next sample
-        self._stop = np.zeros(capacity, np.int64)  # arena index just past each slot's audio
+        self._blk = np.zeros(capacity, np.int64)  # arena block of each slot's next tick
+        self._endt = np.zeros(capacity, np.int64)  # bank tick after which each slot has ended
         self._row = np.zeros(capacity, np.int64)  # tx row of each slot
         self._players: list[Player] = []
         self._src: list[_Source] = []
+        self._ticks = 0  # fills so far
+        self._soonest = 1 << 62  # no earlier tick can end a play (may be early after a stop)
+        self._held: dict[int, MusicOnHold] = {}  # tx row -> its music on hold
+        self._hold_rows: list[tuple[MusicOnHold, npt.NDArray[np.int64]]] | None = []  # None: stale
+        self._tx: npt.NDArray[np.int16] | None = None
+        self._tx_blocks: npt.NDArray[np.void] = np.zeros(0, _BLOCK)
 
     def __len__(self) -> int:
         return self._n
+
+    # -- music on hold ----------------------------------------------------------------------------
+
+    def hold(self, row: int, moh: MusicOnHold | None) -> None:
+        """Row `row` hears moh from the next fill (None: no more music; the row keeps its last
+        tick, the caller silences it)."""
+        if moh is None:
+            if self._held.pop(row, None) is not None:
+                self._hold_rows = None
+        elif self._held.get(row) is not moh:
+            self._held[row] = moh
+            self._hold_rows = None
+
+    @property
+    def held(self) -> int:
+        """Rows on hold."""
+        return len(self._held)
+
+    def _groups(self) -> list[tuple[MusicOnHold, npt.NDArray[np.int64]]]:
+        if self._hold_rows is None:
+            by: dict[int, tuple[MusicOnHold, list[int]]] = {}
+            for row, m in self._held.items():
+                by.setdefault(id(m), (m, []))[1].append(row)
+            self._hold_rows = [(m, np.array(sorted(rows), np.int64)) for m, rows in by.values()]
+        return self._hold_rows
+
+    # -- prompts ----------------------------------------------------------------------------------
 
     def _place(self, x: npt.NDArray[np.int16]) -> _Source:
         s = self._sources.get(id(x))
         if s is not None and s.x is x:
             return s
-        need = x.size + TICK  # a tick of silence after it: the last chunk reads zeros
+        need = (_blocks(x.size) + 1) * TICK  # whole ticks, then a tick of silence
         if self._used + need > self._arena.size:
             self._compact(need)
         off = self._used
@@ -162,7 +222,7 @@ class PlayerBank:
         """Drop dead sources (and grow if still short), moving the live ones and their slots."""
         live = [s for s in self._sources.values() if s.refs > 0]
         size = self._arena.size
-        want = sum(s.x.size + TICK for s in live) + need
+        want = sum((_blocks(s.x.size) + 1) * TICK for s in live) + need
         while size < 2 * want:
             size *= 2
         arena = np.zeros(size, np.int16)
@@ -170,29 +230,31 @@ class PlayerBank:
         off = 0
         for s in live:
             arena[off : off + s.x.size] = s.x
-            shift[id(s)] = off - s.off
+            shift[id(s)] = (off - s.off) // TICK
             s.off = off
-            off += s.x.size + TICK
+            off += (_blocks(s.x.size) + 1) * TICK
         for i in range(self._n):
-            d = shift[id(self._src[i])]
-            self._pos[i] += d
-            self._stop[i] += d
+            self._blk[i] += shift[id(self._src[i])]
         self._arena = arena
+        self._arena_blocks = arena.view(_BLOCK)
         self._used = off
         self._sources = {id(s.x): s for s in live}
 
     def add(self, p: Player) -> None:
-        """Start p (not in the bank yet) from its _pos."""
+        """Start p (not in the bank yet) from its _pos (a multiple of TICK)."""
         s = self._place(p._x)
         s.refs += 1
         i = self._n
-        if i == self._pos.size:
-            for name in ("_pos", "_stop", "_row"):
+        if i == self._blk.size:
+            for name in ("_blk", "_endt", "_row"):
                 a = getattr(self, name)
                 setattr(self, name, np.concatenate([a, np.zeros(a.size, np.int64)]))
-        self._pos[i] = s.off + p._pos
-        self._stop[i] = s.off + p._x.size
+        first = (s.off + p._pos) // TICK
+        end = self._ticks + _blocks(p._x.size - p._pos)
+        self._blk[i] = first
+        self._endt[i] = end
         self._row[i] = p.row
+        self._soonest = min(self._soonest, end)
         self._players.append(p)
         self._src.append(s)
         p.slot = i
@@ -201,7 +263,7 @@ class PlayerBank:
     def position(self, p: Player) -> int:
         """Samples of p's audio played so far."""
         i = p.slot
-        return int(min(self._pos[i], self._stop[i]) - self._src[i].off)
+        return int(min(int(self._blk[i]) * TICK - self._src[i].off, p._x.size))
 
     def remove(self, p: Player) -> None:
         """Take p out (the last slot moves into its place)."""
@@ -213,8 +275,8 @@ class PlayerBank:
         last = self._n - 1
         if i != last:
             q = self._players[last]
-            self._pos[i] = self._pos[last]
-            self._stop[i] = self._stop[last]
+            self._blk[i] = self._blk[last]
+            self._endt[i] = self._endt[last]
             self._row[i] = self._row[last]
             self._players[i] = q
             self._src[i] = self._src[last]
@@ -224,15 +286,26 @@ class PlayerBank:
         self._n = last
         p.slot = -1
 
-    def fill(self, tx: npt.NDArray[np.int16]) -> None:
-        """One tick: every playing player's next 8 samples into its row of tx (rows x 8); the
-        players whose audio ran out end DONE (their on_idle runs)."""
+    def fill(self, tx: npt.NDArray[np.int16], t: int = 0) -> None:
+        """One tick into tx (rows x 8, C-contiguous): the held rows' music at board sample t,
+        then every playing player's next 8 samples; the players whose audio ran out end DONE
+        (their on_idle runs)."""
+        if tx is not self._tx:
+            self._tx_blocks = _as_blocks(tx)
+            self._tx = tx
+        if self._held:
+            for m, rows in self._groups():
+                i = t % m.period
+                tx[rows] = m.samples[i : i + TICK]
         n = self._n
         if n == 0:
             return
-        pos = self._pos[:n]
-        tx[self._row[:n]] = self._arena[pos[:, None] + _CHUNK]
-        pos += TICK
-        done = np.flatnonzero(pos >= self._stop[:n])
-        for i in done[::-1].tolist():  # from the end: removal moves only later slots
-            self._players[i]._halt(PlayEnd.DONE)
+        blk = self._blk[:n]
+        self._tx_blocks[self._row[:n]] = self._arena_blocks[blk]
+        blk += 1
+        self._ticks += 1
+        if self._ticks < self._soonest:
+            return
+        for i in np.flatnonzero(self._endt[:n] <= self._ticks)[::-1].tolist():
+            self._players[i]._halt(PlayEnd.DONE)  # from the end: removal moves only later slots
+        self._soonest = int(self._endt[: self._n].min()) if self._n else 1 << 62

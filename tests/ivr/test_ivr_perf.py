@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccboard.ivr import IvrCall, IvrRunner, Term
+from ccboard.media.moh import MusicOnHold
 from ccboard.media.player import TICK, PlayEnd, Player, PlayerBank
 from tests.ivr.helpers import Harness
 
@@ -144,3 +145,51 @@ def test_prompt_end_and_barge_in_silence_the_line() -> None:
     assert rows[done][0] == 900 and rows[done + 1][0] == 0  # the last chunk, then silence
     assert rows[barge][0] == 0  # stopped before this tick's fill
     assert rows[-1][2] == 0  # silenced on the barge-in tick, so no core needs the next one
+
+
+def test_music_on_hold_is_played_by_the_bank_for_every_listener() -> None:
+    """Three calls on hold to one MusicOnHold: each row carries the source at board sample t (one
+    shared stream), no core is hot for it; a prompt played on hold wins over the music, which
+    comes back after it; stopping the music silences the row on the next tick."""
+    h = Harness(lines=3)
+    moh = MusicOnHold((np.arange(1, 801) % 200 + 300).astype(np.int16))  # 100 ms, never silent
+    got: dict[str, Any] = {}
+    row_of: dict[int, int] = {}  # channel -> tx row
+    rows: list[tuple[int, dict[int, Any], int]] = []  # (board sample the fill used, row -> tx, hot)
+
+    async def script(call: IvrCall) -> None:
+        await call.answer()
+        call.start_moh(moh)
+        row_of[call.channel] = call._core.row
+        await call.sleep(0.5)
+        if call.channel == h.lines[0].channo:
+            got["prompt"] = await call.play(np.full(400, -5000, np.int16), barge_in=False)  # 50 ms
+            await call.sleep(0.2)
+        call.stop_moh()
+        await call.sleep(0.1)
+        got[f"done{call.channel}"] = True
+
+    def hook(runner: IvrRunner) -> None:
+        if len(row_of) == 3:
+            tx = runner.board.tx
+            rows.append((runner.board.t, {r: tx[r].copy() for r in row_of.values()}, len(runner.hot)))
+
+    for i in range(3):
+        h.ring(i, 5.0 * i)
+    h.run(script, 6000, hooks=[hook], stop=lambda: sum(k.startswith("done") for k in got) == 3)
+    assert got["prompt"].end is PlayEnd.DONE
+    first = row_of[h.lines[0].channo]
+    held = prompt = silent = 0
+    for t, tx, hot in rows:
+        want = moh.samples[t % moh.period : t % moh.period + TICK]
+        for row, x in tx.items():
+            if np.array_equal(x, want):
+                held += 1
+            elif row == first and (x == -5000).all():
+                prompt += 1
+            else:
+                assert not x.any(), (t, row, x)  # otherwise silence (before hold, after stop_moh)
+                silent += 1
+        assert hot <= 3  # only the ticks that silence a row
+    assert held > 3 * 400 and prompt == 50 and silent > 3 * 50
+    assert sum(hot for *_, hot in rows) <= 3 * 3  # the music itself never makes a core hot
