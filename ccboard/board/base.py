@@ -105,7 +105,7 @@ class Board(ABC):
             g711.alaw_decode(self.rx_line[self._alaw], self.rx[self._alaw])
         if self._ulaw.stop > self._ulaw.start:
             g711.ulaw_decode(self.rx_line[self._ulaw], self.rx[self._ulaw])
-        self.t += SAMPLES_PER_TICK
+        self.t += self.rx.shape[1]  # 8 samples, or a whole driver block (dahdi.py's tick=)
         if self._dtmf is not None:
             found = self._dtmf.process(self.rx[self._voice])
             # tolist(): one tuple per event in EVENT_DTYPE's field order; indexing a numpy record

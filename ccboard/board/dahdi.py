@@ -5,9 +5,19 @@ per channel with DAHDI_SPECIFY, and takes each channel's span, position and law 
 driver (DAHDI_GET_PARAMS) and each span's type, alarms and counters from DAHDI_SPANSTAT, so
 the model is the driver's, not system.conf's guess. Voice channels get blocks of `block` octets
 (default 16; the driver refuses fewer than 16, in DAHDI_SET_BLOCKSIZE and DAHDI_SET_BUFINFO
-alike): one block per channel serves block/8 ticks of 1 ms, read at the first and written at the
-last; the DSP still takes the audio 1 ms (8 samples) at a time. A larger block means fewer
-system calls per tick (one read and one write per channel per block) and more delay.
+alike): one block per channel serves block/8 ticks of 1 ms (the default), read at the first and
+written at the last; the DSP takes the audio one tick (8 samples) at a time. A larger block
+means fewer system calls per tick (one read and one write per channel per block) and more delay.
+
+Ticks longer than 1 ms (`tick=N` ms, N * 8 dividing the block): `rx`/`tx` hold N ms (8N samples)
+per channel and one tick runs the G.711 codec and the DTMF receiver over all of it in one call
+each, so the per-tick cost in Python is paid once per N ms. A slow machine keeps up with the
+driver that way (measured in the DAHDI VM stage's TCG guest, tests/vm/README.md: with 1 ms
+ticks it fell behind real time and the driver dropped audio). Events keep their sample-exact
+times (the kernels stream over any block size); line events are reported at the end of the tick
+that saw them, and a machine fed `now` once per tick steps every N ms. For loops that handle
+any tick length (the signalling drivers, `ccboard check`); code that counts 1 ms per tick (the
+IVR runner) needs tick=1.
 
 Buffers (DAHDI_SET_BUFINFO): `buffers` blocks each way (default 32, the driver's maximum: 64 ms
 with 16-octet blocks). DAHDI's default of 2 blocks overruns: the driver's core timer moves audio
@@ -25,7 +35,8 @@ D-channels (dchan=, hardhdlc=) are HDLC in the driver: a read returns one frame 
 2 FCS octets, and a write takes the frame plus 2 octets of room the driver fills with the FCS.
 
 URL: dahdi:///etc/dahdi/system.conf (the default path), ?device=/dev/dahdi/channel,
-?buffers=N (2..32 blocks each way per voice channel), ?block=N (octets, a multiple of 8 from 16).
+?buffers=N (2..32 blocks each way per voice channel), ?block=N (octets, a multiple of 8 from 16),
+?tick=N (ms per tick, default 1; N * 8 must divide the block).
 """
 
 from __future__ import annotations
@@ -125,6 +136,7 @@ class DahdiBoard(Board):
         opener: Opener | None = None,
         buffers: int = BUFFERS,
         block: int = BLOCK,
+        tick: int = 1,
     ) -> None:
         if not 2 <= buffers <= lib.DAHDI_MAX_NUM_BUFS:
             raise BoardError(f"dahdi: buffers={buffers} out of range (2..{lib.DAHDI_MAX_NUM_BUFS} blocks)")
@@ -137,6 +149,10 @@ class DahdiBoard(Board):
             raise BoardError(
                 f"dahdi: buffers={buffers} of block={block} octets exceed the driver's "
                 f"{lib.DAHDI_MAX_BUF_SPACE} octets"
+            )
+        if tick < 1 or block % (tick * SAMPLES_PER_TICK):
+            raise BoardError(
+                f"dahdi: tick={tick} ms: {tick * SAMPLES_PER_TICK} samples must divide block={block}"
             )
         self.conf = conf
         self.device = device
@@ -157,7 +173,14 @@ class DahdiBoard(Board):
         self._nvoice = len(self._rows)
         self._rxblk = np.zeros((self._nvoice, block), np.uint8)
         self._txblk = np.zeros((self._nvoice, block), np.uint8)
-        self._ticks_per_block = block // SAMPLES_PER_TICK
+        self._tick_samples = ts = tick * SAMPLES_PER_TICK
+        self._ticks_per_block = block // ts
+        if ts != SAMPLES_PER_TICK:  # the base board's arrays hold one tick: N ms per row
+            n = len(self.channels)
+            self.rx = np.zeros((n, ts), np.int16)
+            self.tx = np.zeros((n, ts), np.int16)
+            self.rx_line = np.zeros((n, ts), np.uint8)
+            self.tx_line = np.array([[IDLE_OCTET.get(c.law, 0xFF)] * ts for c in self.channels], np.uint8)
         self._phase = 0  # the tick's place in the block: 0 reads, the last one writes
         self._pending: list[Event] = []
 
@@ -218,10 +241,11 @@ class DahdiBoard(Board):
     # -- the tick -----------------------------------------------------------------------------
 
     def _exchange(self, tx_line: npt.NDArray[np.uint8], rx_line: npt.NDArray[np.uint8]) -> list[Event]:
-        t = self.t + SAMPLES_PER_TICK
+        ts = self._tick_samples
+        t = self.t + ts
         events, self._pending = self._pending, []
         nv, phase = self._nvoice, self._phase
-        part = slice(phase * SAMPLES_PER_TICK, (phase + 1) * SAMPLES_PER_TICK)
+        part = slice(phase * ts, (phase + 1) * ts)
         if phase == 0:
             for ch, dev in self._rows:
                 got = self._io(ch, dev, t, events, dev.readinto, self._rxblk[ch.index])
@@ -378,17 +402,17 @@ def open_dahdi(parsed: ParseResult) -> DahdiBoard:
     if parsed.netloc:
         raise BoardError(f"dahdi://{parsed.netloc}{parsed.path}: no host part (dahdi:///path/system.conf)")
     query = parse_qs(parsed.query)
-    unknown = set(query) - {"device", "buffers", "block"}
+    unknown = set(query) - {"device", "buffers", "block", "tick"}
     if unknown:
         raise BoardError(
-            f"dahdi URL: unknown parameter(s) {', '.join(sorted(unknown))} (device=, buffers=, block=)"
+            f"dahdi URL: unknown parameter(s) {', '.join(sorted(unknown))} (device=, buffers=, block=, tick=)"
         )
     device = query.get("device", [CHANNEL_DEVICE])[-1]
-    buffers, block = (
-        _whole(query, key, default) for key, default in (("buffers", BUFFERS), ("block", BLOCK))
+    buffers, block, tick = (
+        _whole(query, key, default) for key, default in (("buffers", BUFFERS), ("block", BLOCK), ("tick", 1))
     )
     conf = read_system_conf(parsed.path or DEFAULT_CONF)
-    return DahdiBoard(conf, device, buffers=buffers, block=block)
+    return DahdiBoard(conf, device, buffers=buffers, block=block, tick=tick)
 
 
 def _whole(query: dict[str, list[str]], key: str, default: int) -> int:

@@ -1,7 +1,8 @@
 """`ccboard check URL --loop A:B`: prove a board on its own server, two ports looped together
 (a loopback cable, or two ports cabled back to back), and report pass/fail per check.
 
-For each loop A:B (channel numbers), on the board's own 1 ms tick:
+For each loop A:B (channel numbers), on the board's own tick (1 ms, or a whole driver block with
+`dahdi://...?block=N&tick=N/8`, which a slow machine needs to keep up with the line):
   - the spans of A and B: present, voice channels, no alarm;
   - audio both ways at once: DTMF from our generator on A, G.711-coded by the board, decoded by
     the board's DTMF receiver on B, and other digits from B to A;
@@ -39,6 +40,7 @@ AUDIO_LIMIT_MS = 8000  # 16 digits of 120 ms take about 2 s of line time
 LINE_LIMIT_MS = 3000  # one CAS change or hook/ring event
 R2_LIMIT_MS = 20000  # an R2 call, both ends ours
 PACE_TIMEOUT_S = 2.0  # no block from the driver for this long: the span stopped
+SAMPLES_PER_MS = 8
 DNIS, ANI = "5678", "7654321"
 
 _T = TypeVar("_T")
@@ -163,14 +165,22 @@ class _Line:
     def run(
         self, tick: Callable[[], list[Event]], done: Callable[[list[Event]], bool], limit_ms: int
     ) -> None:
-        """Tick until done(events of the tick); CheckFailed after limit_ms of line time."""
+        """Tick until done(events of the tick); CheckFailed after limit_ms of line time (a tick
+        is 1 ms, or longer on a board that ticks per driver block: dahdi's tick=)."""
         wall = time.monotonic() + limit_ms / 1000 * 4  # a slow host: the line keeps its own time
-        for _ in range(limit_ms):
+        end = self.board.t + limit_ms * SAMPLES_PER_MS
+        while self.board.t < end:
             if done(self.step(tick)):
                 return
             if time.monotonic() > wall:
                 break
         raise CheckFailed(f"not within {limit_ms} ms")
+
+    def settle(self, tick: Callable[[], object]) -> None:
+        """SETTLE_MS of line time through `tick`."""
+        end = self.board.t + SETTLE_MS * SAMPLES_PER_MS
+        while self.board.t < end:
+            self.step(tick)
 
 
 def _spans(board: Board, a: Channel, b: Channel) -> Result:
@@ -201,7 +211,7 @@ def _audio(line: _Line, a: Channel, b: Channel) -> list[Result]:
     def tick() -> list[Event]:
         evs = board.tick()
         for ch, g in gens:
-            g.generate(8, out=board.tx[ch.index])  # sent on the next tick
+            g.generate(board.tx.shape[1], out=board.tx[ch.index])  # sent on the next tick
         for ev in evs:
             if isinstance(ev, Digit) and ev.kind == "off" and ev.channel in heard:
                 heard[ev.channel] += ev.digit
@@ -216,7 +226,7 @@ def _audio(line: _Line, a: Channel, b: Channel) -> list[Result]:
     finally:
         board.tx[a.index] = 0
         board.tx[b.index] = 0
-    took = f"{(board.t - t0) / 8:.0f} ms of line time in {time.monotonic() - w0:.1f} s"
+    took = f"{(board.t - t0) / SAMPLES_PER_MS:.0f} ms of line time in {time.monotonic() - w0:.1f} s"
     out = []
     for src, dst, sent in ((a, b, FORWARD), (b, a, BACKWARD)):
         ok = heard[dst.channo] == sent
@@ -309,9 +319,10 @@ def _r2(line: _Line, a: Channel, b: Channel, name: str) -> Result:
     except ValueError as exc:
         return Result(f"R2 call ({name})", chans, False, str(exc))
     board = line.board
+    ends = {a.channo: R2Channel(v, a.channo), b.channo: R2Channel(v, b.channo)}
     drv = BoardDriver(
         board,
-        {a.channo: R2Channel(v, a.channo), b.channo: R2Channel(v, b.channo)},
+        dict(ends),
         mf_variant="r2_china" if v.name == "cn" else "r2_itu",
     )
     seen: dict[int, list[Any]] = {a.channo: [], b.channo: []}
@@ -327,14 +338,19 @@ def _r2(line: _Line, a: Channel, b: Channel, name: str) -> Result:
         try:
             line.run(drv.step, done, R2_LIMIT_MS)
         except CheckFailed as exc:
-            so_far = [f"{e.kind} on {c}" for c, evs in seen.items() for e in evs]
+            so_far = [
+                f"{e.kind} on {c}" + (f" ({e.detail})" if e.detail else "")
+                for c, evs in seen.items()
+                for e in evs
+            ]
             raise CheckFailed(f"{what} (events so far: {', '.join(so_far) or 'none'}; {exc})") from None
         return next(e for e in seen[channo] if e.kind == kind)
 
     try:
-        for _ in range(SETTLE_MS):  # both ends see each other's idle bits
-            line.step(drv.step)
-        drv.drivers[a.channo].do("dial", board.t / 8, DNIS, ani=ani, category="national_subscriber")
+        line.settle(drv.step)  # both ends see each other's idle bits
+        drv.drivers[a.channo].do(
+            "dial", board.t / SAMPLES_PER_MS, DNIS, ani=ani, category="national_subscriber"
+        )
         what = f"dialled {DNIS} on channel {a.channo}: no call offered on channel {b.channo}"
         call = until("offered", b.channo, what).call
         if (call.dnis, call.ani) != (DNIS, ani):
@@ -342,14 +358,18 @@ def _r2(line: _Line, a: Channel, b: Channel, name: str) -> Result:
                 f"channel {b.channo} collected DNIS {call.dnis!r} ANI {call.ani!r}; "
                 f"channel {a.channo} sent {DNIS!r} {ani!r}"
             )
-        drv.drivers[b.channo].do("answer", board.t / 8)
+        drv.drivers[b.channo].do("answer", board.t / SAMPLES_PER_MS)
         until("answered", a.channo, f"channel {b.channo} answered: channel {a.channo} saw no answer")
-        drv.drivers[a.channo].do("hangup", board.t / 8)
+        drv.drivers[a.channo].do("hangup", board.t / SAMPLES_PER_MS)
         until("released", b.channo, f"channel {a.channo} cleared: channel {b.channo} was not released")
         until("released", a.channo, f"channel {a.channo} cleared: it was not released")
     except CheckFailed as exc:
         return Result(f"R2 call ({name})", chans, False, str(exc))
-    return Result(f"R2 call ({name})", chans, True, f"DNIS {DNIS} ANI {ani} collected, answered and cleared")
+    bridged = sum(m.mf_bridged for m in ends.values())
+    note = f" ({bridged} MF dropouts bridged)" if bridged else ""
+    return Result(
+        f"R2 call ({name})", chans, True, f"DNIS {DNIS} ANI {ani} collected, answered and cleared{note}"
+    )
 
 
 def run_checks(board: Board, loops: list[tuple[int, int]], r2: str | None = None) -> list[Result]:
@@ -367,8 +387,7 @@ def run_checks(board: Board, loops: list[tuple[int, int]], r2: str | None = None
 
 def _all_checks(line: _Line, loops: list[tuple[int, int]], r2: str | None) -> list[Result]:
     board = line.board
-    for _ in range(SETTLE_MS):
-        line.step(board.tick)
+    line.settle(board.tick)
     results: list[Result] = []
     for x, y in loops:
         a, b = board.channel(x), board.channel(y)

@@ -190,8 +190,13 @@ class Rig:
         return started
 
     def mf(self, sig: int, on: bool) -> list[int]:
+        """An MF edge STEP_MS after the last; an end acts once it lasted mf_threshold."""
         self.now += STEP_MS
-        return self.feed_actions(self.m.handle(MfSignal(sig, on), self.now))
+        started = self.feed_actions(self.m.handle(MfSignal(sig, on), self.now))
+        if not on:
+            self.now += self.v.timers.mf_threshold
+            started += self.feed_actions(self.m.on_timeout(self.now))
+        return started
 
     def bits(self, name: str) -> None:
         self.now += STEP_MS
@@ -219,8 +224,10 @@ def openr2_calls_us(name: str, dnis: str, ani: str) -> tuple[Rig, list[str]]:
     for _ in range(100):
         if fwd is None:  # OpenR2 silent: our mf_back_cycle runs out, we pulse a request
             started, waited = r.wait()
-            # mf_back_cycle runs from the start of our request, two edges before
-            assert len(started) == 1 and waited == r.v.timers.mf_back_cycle - STEP_MS, (started, waited)
+            # mf_back_cycle runs from the start of our request: two edges and the hold of the
+            # forward signal's end (mf_threshold) before
+            back_cycle = r.v.timers.mf_back_cycle - STEP_MS - r.v.timers.mf_threshold
+            assert len(started) == 1 and waited == back_cycle, (started, waited)
             log.append(f"(silence) A-{started[0]} pulsed")
             r.wait()  # the pulse ends (mf_back_resume)
             assert r.tone == 0

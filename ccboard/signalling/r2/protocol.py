@@ -3,6 +3,12 @@ register (ForwardRegister when we call, BackwardRegister when called), for calls
 
 Inputs: BitsChanged (ABCD), MfSignal (from the MF receiver the machine asked for with ListenMf),
 ChannelAlarm. Outputs: SetBits, StartTone/StopTone, ListenMf, CallEvent.
+
+The end of a received MF signal reaches the register only once it has lasted the variant's
+mf_threshold: a compelled register acts on the other end's silence (the backward end stops its
+answer, the forward end sends the next signal), so a dropout in the middle of one signal (a
+stalled transmitter: its driver ran out of buffers) would otherwise count as that signal twice
+and shift every later one.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ class R2Channel(CallMachine):
         self.clear_due: float | None = None  # incoming: waiting for clear forward
         self.want_answer = False
         self.unexpected = 0  # line codes that made no sense (counted, not raised)
+        self.mf_end: tuple[int, float] | None = None  # (signal, ms) of an MF end held back
+        self.mf_bridged = 0  # MF dropouts bridged (a signal back within mf_threshold)
 
     @property
     def state(self) -> str:
@@ -60,12 +68,15 @@ class R2Channel(CallMachine):
             self.answer_due,
             self.answer_at,
             self.clear_due,
+            self.mf_end[1] + self.v.timers.mf_threshold if self.mf_end else None,
         ]
         known = [d for d in ds if d is not None]
         return min(known) if known else None
 
     def on_timeout(self, now: float) -> list[Action]:
         out: list[Action] = []
+        if self.mf_end is not None and now >= self.mf_end[1] + self.v.timers.mf_threshold:
+            out += self._mf_ended(now)
         acts, evs = self.line.on_timeout(now)
         out += acts
         out += self._line_events(evs, now)
@@ -94,14 +105,44 @@ class R2Channel(CallMachine):
             acts, evs = self.line.on_bits(event.bits)
             return acts + self._line_events(evs, now)
         if isinstance(event, MfSignal):
-            reg = self.fwd or self.bwd
-            if reg is None:
-                return []
-            racts, revs = reg.on_signal(event.signal, event.on, now)
-            return racts + self._reg_events(revs, now)
+            return self._mf(event.signal, event.on, now)
         if isinstance(event, ChannelAlarm):
             return self._alarm(event.alarms != Alarm.NONE, now)
         return []
+
+    def _mf(self, signal: int, on: bool, now: float) -> list[Action]:
+        """An MF edge from the receiver; an end is held back for mf_threshold (see above)."""
+        if self.fwd is None and self.bwd is None:
+            self.mf_end = None
+            return []
+        out: list[Action] = []
+        hold = self.v.timers.mf_threshold
+        if self.mf_end is not None:
+            sig, at = self.mf_end
+            if on and signal == sig and now - at < hold:
+                self.mf_end = None  # the same signal back: a dropout, not an end
+                self.mf_bridged += 1
+                return []
+            # a new edge after the end: the end stands, acted on when its hold ran out (or now)
+            out += self._mf_ended(min(now, at + hold))
+        reg = self.fwd or self.bwd
+        if reg is None:
+            return out
+        if not on and hold > 0:
+            self.mf_end = (signal, now)
+            return out
+        racts, revs = reg.on_signal(signal, on, now)
+        return out + racts + self._reg_events(revs, now)
+
+    def _mf_ended(self, now: float) -> list[Action]:
+        """The held-back end of an MF signal stands: hand it to the register."""
+        assert self.mf_end is not None
+        sig, self.mf_end = self.mf_end[0], None
+        reg = self.fwd or self.bwd
+        if reg is None:
+            return []
+        racts, revs = reg.on_signal(sig, False, now)
+        return racts + self._reg_events(revs, now)
 
     def _alarm(self, on: bool, now: float) -> list[Action]:
         out: list[Action] = []
@@ -203,6 +244,7 @@ class R2Channel(CallMachine):
     # -- ending calls ----------------------------------------------------------------------------
 
     def _stop_register(self) -> list[Action]:
+        self.mf_end = None
         out: list[Action] = []
         reg = self.fwd or self.bwd
         if reg is not None:

@@ -95,6 +95,10 @@ class Timers:
     mf_fwd_safety: int = 30000  # forward signal on, no backward answer
     release_guard: int = 3000  # r2_set_call_down: clear forward sent, far end not back to idle
     answer_delay: int = 150  # r2_answer_delay: group B cycle over before the answer signal
+    # A received MF signal's end counts once the silence has lasted this long; the same signal
+    # back within it was a dropout (a late buffer on a loaded host), not the next signal. Like
+    # OpenR2's mf_threshold, applied to ends only: each compelled cycle is 2 x this longer.
+    mf_threshold: int = 40
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ openr2_context_t *openr2_context_new(openr2_mflib_interface_t *mflib, openr2_eve
 void openr2_context_delete(openr2_context_t *r2context);
 int openr2_context_get_time_to_next_event(openr2_context_t *r2context);
 void openr2_context_set_log_level(openr2_context_t *r2context, openr2_log_level_t level);
+void openr2_context_set_mf_threshold(openr2_context_t *r2context, int threshold);
 
 openr2_chan_t *openr2_chan_new(openr2_context_t *r2context, int channo, void *mf_write_handle,
                                void *mf_read_handle);

@@ -4,9 +4,10 @@ They need the real driver: /dev/dahdi/* configured by dahdi_cfg from tests/vm/gu
 (two dahdi_dynamic_loc spans back to back: channel n on span 1 is channel n + 24 on span 2).
 Outside the VM they are not collected (their files are vm_*.py, not test_*.py).
 
-Time: the driver's spans run in real time; our 1 ms ticks are paced by the driver (a tick that
-reads a block runs when the channel has one), so board time follows line time; the board's 32
-driver buffers each way absorb the moments when the VM, under TCG, is slower than real time.
+Time: the driver's spans run in real time; our ticks (1 ms, or a whole block with tick=) are
+paced by the driver (a tick that reads a block runs when the channel has one), so board time
+follows line time; the board's 32 driver buffers each way absorb the moments when the VM, under
+TCG, is slower than real time.
 """
 
 from __future__ import annotations

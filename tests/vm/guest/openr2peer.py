@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 POLL_MS = 20  # longest sleep between two looks at the channels and OpenR2's timers
+MF_THRESHOLD_MS = 40  # as our R2's mf_threshold (ccboard/signalling/r2/variants.py)
 
 
 def _load() -> tuple[Any, Any]:
@@ -88,6 +89,9 @@ class OpenR2Peer:
         if debug:
             level |= lib.OR2_LOG_DEBUG | lib.OR2_LOG_MF_TRACE | lib.OR2_LOG_CAS_TRACE
         lib.openr2_context_set_log_level(self.ctx, level)
+        # an MF change counts once it has lasted MF_THRESHOLD_MS (chan_dahdi's mfcr2_mf_threshold):
+        # our transmitter in the TCG guest can drop out for tens of ms when the host stalls the VM
+        lib.openr2_context_set_mf_threshold(self.ctx, MF_THRESHOLD_MS)
         self.chans: dict[int, Any] = {}
         for c in channels:
             ch = lib.openr2_chan_new(self.ctx, c, ffi.NULL, ffi.NULL)

@@ -4,9 +4,9 @@ the signalling driver (CAS through DAHDI_SETTXBITS/BITSCHANGED, MF through our k
 the channel's audio). China first, then ITU; each both ways: OpenR2 calls us (we collect ANI
 and DNIS, answer, the caller clears), and we call OpenR2 (it answers, we clear).
 
-OpenR2 runs in its own process (OpenR2Process) with its MF/CAS trace on; our board reads 4 ms
-blocks with 32 driver buffers. The host side reports a failed call here as xfail, with the
-reasons measured so far (tests/test_dahdi_vm.py, KNOWN_UNRELIABLE)."""
+OpenR2 runs in its own process (OpenR2Process) with its MF/CAS trace on and an mf_threshold of
+40 ms, as our R2 (a dropout of an MF signal shorter than that is not its end); our board ticks
+once per 8 ms driver block (block=64, tick=8) with 32 driver buffers each way."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from tests.vm.guest.openr2peer import OpenR2Process
 
 THEIRS, OURS = 4, 4 + PEER_OFFSET
 DNIS = "5678"
-LIMIT_S = 15.0  # a call takes 3-6 s in the TCG guest
-BLOCK = 32  # octets per read/write: 4 ms, 32 buffers = 128 ms of slack for the TCG guest
+LIMIT_S = 25.0  # a call takes 6-11 s of line time (8 ms blocks, mf_threshold 40 ms on both ends)
+BLOCK = 64  # octets per read/write and per tick (8 ms): 32 buffers, 128 ms queued to send
 # (our variant row, OpenR2 variant, our MF variant, ANI, ANI we hear when OpenR2 calls): China
 # exchanges exactly max_ani digits; OpenR2 1.3.3 (Debian's) answers every China A-1 with a DNIS
 # digit before an ANI one, so when it calls in China no ANI reaches us (tests/signalling/
@@ -38,7 +38,7 @@ def trunk(
     ours, theirs, mf_variant, ani, heard = request.param
     v = variant(ours)
     peer = OpenR2Process(theirs, [THEIRS], max_ani=v.max_ani, max_dnis=v.max_dnis, debug=True)
-    board = board_factory(f"cas={OURS}:1101", block=BLOCK)
+    board = board_factory(f"cas={OURS}:1101", block=BLOCK, tick=BLOCK // 8)
     drv = BoardDriver(board, {OURS: R2Channel(v, OURS)}, mf_variant=mf_variant)
     pace = Paced(board, OURS)
     try:
@@ -50,7 +50,10 @@ def trunk(
         print(f"OpenR2 call: {peer.calls[THEIRS]}")
         print(f"our loop: {pace.ticks} ticks in {pace.wall_s:.1f} s, {pace.blocked} blocking waits")
         m = drv.drivers[OURS].machine
-        print(f"our R2: state {m.state}, unexpected line codes {m.unexpected}")
+        print(
+            f"our R2: state {m.state}, unexpected line codes {m.unexpected}, "
+            f"MF dropouts bridged {getattr(m, 'mf_bridged', '?')}"
+        )
         peer.close()
 
 
