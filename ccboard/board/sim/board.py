@@ -16,6 +16,7 @@ T1 spans 24, analog ports 1, plus one idle row for channels without a line. A ti
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -194,7 +195,12 @@ class SimBoard(Board):
             elif c.signalling.is_fxo_port:
                 self.fxo[c.channo] = FxoPort(c.channo, kewl=c.signalling == Signalling.FXSKS, zone=zone)
         self._ports: list[FxsPort | FxoPort] = [*self.fxs.values(), *self.fxo.values()]
-        self._deadline = 0
+        # only ports that were touched (hook, ring, cable) or whose own deadline falls in a tick
+        # are stepped: 960 idle ports cost nothing, as on a real board
+        self._port_index = {p.channo: i for i, p in enumerate(self._ports)}
+        self._touched: set[int] = set(range(len(self._ports)))  # indices into _ports
+        self._due: list[tuple[int, int]] = []  # heap of (deadline, port index), stale entries kept
+        self._port_due = [NEVER] * len(self._ports)
         self._pending: list[Event] = []
         self.far_ends = {s.number: FarEnd(self, s) for s in self.spans}
         for s in self.spans:
@@ -242,7 +248,7 @@ class SimBoard(Board):
             port = self.fxs.get(c.channo) or self.fxo.get(c.channo)
             if port is not None:
                 port.set_connected(self.t, connected)
-        self._deadline = 0
+                self._touch(port)
 
     def _set_bits(self, channo: int, bits: int, far: bool) -> None:
         ch = self.channel(channo)
@@ -269,7 +275,7 @@ class SimBoard(Board):
         if port is None:
             raise BoardError(f"{self.channel(channo)}: set_hook needs an FXO port")
         port.set_hook(self.t, offhook)
-        self._deadline = 0
+        self._touch(port)
 
     def set_ring(self, channo: int, ringing: bool) -> None:
         port = self.fxs.get(channo)
@@ -277,7 +283,7 @@ class SimBoard(Board):
             raise BoardError(f"{self.channel(channo)}: set_ring needs an FXS port")
         port.set_ring(self.t, ringing)
         self.channel(channo).ringing = port.ringing
-        self._deadline = 0
+        self._touch(port)
 
     def send_frame(self, channo: int, data: bytes) -> None:
         ch = self.channel(channo)
@@ -299,8 +305,8 @@ class SimBoard(Board):
             self.schedule.run_due(t_end)
         events = self._pending
         self._pending = []
-        if self._ports and self._deadline < t_end:
-            self._step_ports(t, events)
+        if self._touched or (self._due and self._due[0][0] < t_end):
+            self._step_ports(t, t_end, events)
         self.txl.view(np.uint64)[self._map, 0] = tx_line.view(np.uint64)[:, 0]
         if self._echo_on:  # echo history: our linear tx as the far end's hybrid hears it
             self._mixer.put_tx(self.tx[self._voice], self._voice_rows64)
@@ -334,13 +340,29 @@ class SimBoard(Board):
         for i, tx in enumerate(self._hdlc_far_tx):
             self.ftx[self._drows[i]] = tx.generate(8)
 
-    def _step_ports(self, t: int, events: list[Event]) -> None:
-        for p in self._ports:
+    def _touch(self, port: FxsPort | FxoPort) -> None:
+        """A line control or the far end changed `port`: step it in the next tick."""
+        self._touched.add(self._port_index[port.channo])
+
+    def _step_ports(self, t: int, t_end: int, events: list[Event]) -> None:
+        todo = self._touched
+        self._touched = set()
+        due = self._due
+        while due and due[0][0] < t_end:
+            d, i = heapq.heappop(due)
+            if self._port_due[i] == d:  # else a stale entry: the port's deadline moved
+                todo.add(i)
+        for i in sorted(todo):  # board order, as a real driver scans its ports
+            p = self._ports[i]
             p.step(t)
             if p.events:
                 events.extend(p.events)
                 p.events.clear()
-        self._deadline = min(p.next_deadline() for p in self._ports)
+            d = p.next_deadline()
+            if d != self._port_due[i]:
+                self._port_due[i] = d
+                if d != NEVER:
+                    heapq.heappush(due, (d, i))
 
     def _far_audio(self, t: int) -> None:
         """The far ends' audio of this tick plus the echo of our tx, coded into their line rows."""
@@ -590,14 +612,14 @@ class FarEnd:
         p = self.board.fxs.get(self._channo(chanpos))
         if p is None:
             raise BoardError(f"span {self.span.number}/{chanpos}: not an FXS port (no phone on it)")
-        self.board._deadline = 0
+        self.board._touch(p)
         return p
 
     def _fxo(self, chanpos: int) -> FxoPort:
         p = self.board.fxo.get(self._channo(chanpos))
         if p is None:
             raise BoardError(f"span {self.span.number}/{chanpos}: not an FXO port (no exchange line)")
-        self.board._deadline = 0
+        self.board._touch(p)
         return p
 
     def offhook(self, chanpos: int) -> None:
