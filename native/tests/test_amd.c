@@ -17,17 +17,7 @@
 
 #include "ccboard/private/amd.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng = 777u;
 static uint32_t rnd(void)
@@ -95,7 +85,7 @@ static void expect(const char *name, int result, int cause, int64_t at_ms)
     cc_amd_reset(&s);
     int k2 = run(&s, 0, ev2, 8);
     snprintf(what, sizeof(what), "%s: random split identical", name);
-    check(k2 == k && memcmp(ev, ev2, sizeof(ev[0]) * (size_t)(k < 8 ? k : 8)) == 0, what);
+    check(k2 == k && memcmp(ev, ev2, sizeof(ev[0]) * (size_t)(k < 8 ? k : 8)) == 0, "%s", what);
 }
 
 int main(void)
@@ -213,6 +203,5 @@ int main(void)
     check(cc_amd_process(&o, CC_LAW_LINEAR, sig, 400, ev, 1) == CC_ERR_SPACE, "too few event slots");
     check(strcmp(cc_amd_cause_name(CC_AMD_CAUSE_MAXWORDLENGTH), "MAXWORDLENGTH") == 0, "cause names");
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

@@ -16,17 +16,7 @@
 
 #include "ccboard/private/callerid.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng = 2024u;
 static uint32_t rnd(void)
@@ -117,11 +107,11 @@ static void round_trips(void)
                 cc_cid_rx_init(&rx, &rc, 7);
                 int k = run(&rx, x, n, n, ev, 16);
                 snprintf(what, sizeof(what), "std %d variant %d msg %d: one message back", std, v, msg);
-                check(k == 1 && ev[0].len == pn && memcmp(ev[0].data, p, pn) == 0 && ev[0].channel == 7, what);
+                check(k == 1 && ev[0].len == pn && memcmp(ev[0].data, p, pn) == 0 && ev[0].channel == 7, "%s", what);
                 cc_cid_rx_reset(&rx);
                 int k2 = run(&rx, x, n, 0, ev2, 16);
                 snprintf(what, sizeof(what), "std %d variant %d msg %d: random split identical", std, v, msg);
-                check(k2 == k && (k == 0 || memcmp(ev, ev2, sizeof(ev[0]) * (size_t)k) == 0), what);
+                check(k2 == k && (k == 0 || memcmp(ev, ev2, sizeof(ev[0]) * (size_t)k) == 0), "%s", what);
             }
         }
     }
@@ -247,6 +237,5 @@ int main(void)
     checksum_and_batch();
     dtmf();
     args();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

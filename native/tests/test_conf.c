@@ -10,17 +10,7 @@
 #include "ccboard/g711.h"
 #include "ccboard/private/conf.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng_state = 777u;
 static uint32_t rnd(void)
@@ -223,6 +213,5 @@ int main(void)
     test_whisper_rules();
     test_split_restore_g711();
     test_loudest();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

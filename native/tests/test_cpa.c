@@ -6,8 +6,7 @@
 #include "ccboard/private/cpa.h"
 #include "ccboard/private/tone.h"
 
-static int passed, failed;
-#define CHECK(c) do { if (c) passed++; else { failed++; printf("FAIL %s:%d %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "check.h"
 
 /* us zone tones as libtonezone ships them (test data) */
 static const cc_tone_segment_t DIAL[1] = {{350, 440, -10, -10, 0, 0, 0, {0}}};
@@ -76,6 +75,5 @@ int main(void)
     CHECK(cc_cpa_init(NULL, bad, 0) == NULL);
     free(bad);
     free(x);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

@@ -17,24 +17,9 @@
 #include "ccboard/dtmf.h"
 #include "ccboard/g711.h"
 
+#include "check.h"
+
 #define MS 8 /* samples per millisecond */
-
-static int passed, failed;
-
-static void check(int ok, const char *what, ...)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, what);
-    fputs("FAIL: ", stdout);
-    vprintf(what, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
 
 /* xorshift32: the tests' only randomness, seeded per test so every run is the same. */
 static uint32_t rng_state;
@@ -618,6 +603,5 @@ int main(void)
     test_batch();
     test_errors();
     test_reset_and_copy();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

@@ -12,17 +12,7 @@
 
 #include "ccboard/private/e1.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng_state = 99991u;
 static uint32_t rnd(void)
@@ -244,6 +234,5 @@ int main(void)
     test_align_and_clean(1);
     test_save_restore();
     test_args();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

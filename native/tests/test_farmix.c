@@ -11,17 +11,7 @@
 #include "ccboard/farmix.h"
 #include "ccboard/g711.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng_state = 4242u;
 static uint32_t rnd(void)
@@ -145,6 +135,5 @@ int main(void)
     test_model();
     test_save_restore();
     test_args();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

@@ -5,8 +5,7 @@
 
 #include "ccboard/private/faxtone.h"
 
-static int passed, failed;
-#define CHECK(c) do { if (c) passed++; else { failed++; printf("FAIL %s:%d %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "check.h"
 
 static int run(int tone, int chunk, cc_faxtone_event_t *ev, int max)
 {
@@ -58,6 +57,5 @@ int main(void)
     unsigned char junk[sizeof(rx)];
     memset(junk, 0x33, sizeof(junk));
     CHECK(cc_faxtone_rx_restore(&rx, junk, sizeof(junk)) == CC_ERR_STATE);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

@@ -14,19 +14,9 @@
 
 #include "ccboard/g711.h"
 
+#include "check.h"
+
 #define NWORDS 65536
-
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
 
 /* Read a G.191 file: 65,536 little-endian 16-bit words. Returns 0 on success. */
 static int read_words(const char *dir, const char *name, int16_t *w)
@@ -125,13 +115,13 @@ static void test_law(const law_t *L, const char *dir, const int16_t *src, int16_
         ref_code[i] = (uint8_t)(ref_w[i] & 0xFF);
     L->enc(code, src, NWORDS);
     snprintf(what, sizeof what, "%s encode of sweep.src == %s", L->name, L->code_file);
-    check(diff8(what, code, ref_code, NWORDS) == 0, what);
+    check(diff8(what, code, ref_code, NWORDS) == 0, "%s", what);
 
     bad = 0;
     for (size_t i = 0; i < NWORDS; i++)
         bad += L->enc1(src[i]) != ref_code[i];
     snprintf(what, sizeof what, "%s inline one-sample encode == %s", L->name, L->code_file);
-    check(bad == 0, what);
+    check(bad == 0, "%s", what);
 
     /* Every code decoded: the reference codes then all 256 values. */
     if (read_words(dir, L->dec_file, ref_lin) != 0) {
@@ -140,13 +130,13 @@ static void test_law(const law_t *L, const char *dir, const int16_t *src, int16_
     }
     L->dec(lin, ref_code, NWORDS);
     snprintf(what, sizeof what, "%s decode of %s == %s", L->name, L->code_file, L->dec_file);
-    check(diff16(what, lin, ref_lin, NWORDS) == 0, what);
+    check(diff16(what, lin, ref_lin, NWORDS) == 0, "%s", what);
 
     bad = 0;
     for (size_t i = 0; i < NWORDS; i++)
         bad += L->dec1(ref_code[i]) != ref_lin[i];
     snprintf(what, sizeof what, "%s inline one-sample decode == %s", L->name, L->dec_file);
-    check(bad == 0, what);
+    check(bad == 0, "%s", what);
 
     /* Round trip linear -> code -> linear, compared with the third file. */
     if (read_words(dir, L->round_file, ref_lin) != 0) {
@@ -155,11 +145,11 @@ static void test_law(const law_t *L, const char *dir, const int16_t *src, int16_
     }
     L->dec(lin, code, NWORDS);
     snprintf(what, sizeof what, "%s encode+decode of sweep.src == %s", L->name, L->round_file);
-    check(diff16(what, lin, ref_lin, NWORDS) == 0, what);
+    check(diff16(what, lin, ref_lin, NWORDS) == 0, "%s", what);
 
     /* Idle and full scale. */
     snprintf(what, sizeof what, "%s: 0 encodes to 0x%02X", L->name, L->silence);
-    check(L->enc1(0) == L->silence, what);
+    check(L->enc1(0) == L->silence, "%s", what);
     {
         int16_t lo = 0, hi = 0;
         uint8_t all[256];
@@ -172,7 +162,7 @@ static void test_law(const law_t *L, const char *dir, const int16_t *src, int16_
             hi = dec[c] > hi ? dec[c] : hi;
         }
         snprintf(what, sizeof what, "%s decodes to +-%d at most", L->name, L->max_decoded);
-        check(hi == L->max_decoded && lo == -L->max_decoded, what);
+        check(hi == L->max_decoded && lo == -L->max_decoded, "%s", what);
         /* Every code re-encodes to itself, except the codes G.711 never emits: none for A-law;
            for mu-law, negative zero (0x7F) encodes back to positive zero (0xFF). */
         bad = 0;
@@ -182,7 +172,7 @@ static void test_law(const law_t *L, const char *dir, const int16_t *src, int16_
                 bad++;
         }
         snprintf(what, sizeof what, "%s decode then encode gives the code back", L->name);
-        check(bad == 0, what);
+        check(bad == 0, "%s", what);
     }
 }
 
@@ -209,7 +199,7 @@ static void test_tails(const law_t *L, const int16_t *src, const uint8_t *ref_co
         }
     }
     snprintf(what, sizeof what, "%s single-channel lengths 0..9 and offsets", L->name);
-    check(bad == 0, what);
+    check(bad == 0, "%s", what);
 }
 
 /* Batch over channels with row strides wider than the row == the single call per row. */
@@ -258,7 +248,7 @@ static void test_batch(const law_t *L, const int16_t *src)
     bad += diff8("batch after empty calls", code, code1, NS) != 0;
     snprintf(what, sizeof what, "%s batch == per-row single (strides %d/%d, and packed)", L->name, IN_STRIDE,
              OUT_STRIDE);
-    check(bad == 0, what);
+    check(bad == 0, "%s", what);
 }
 
 /* Decoder output value numbers (G.711): mu-law 0..127, 0 = smallest; A-law 1..128. */
@@ -364,6 +354,5 @@ int main(int argc, char **argv)
     free(ref_lin);
     free(ref_code);
     free(code);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

@@ -16,17 +16,7 @@
 
 #include "ccboard/private/hdlc.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng = 12345u;
 static uint32_t rnd(void)
@@ -245,7 +235,7 @@ static void test_roundtrip(int idle, int min_flags, int split)
     cc_hdlc_rx_stats(&rx, &st);
     snprintf(what, sizeof what, "round trip idle=%d min_flags=%d split=%d: %d/%d frames, all OK", idle, min_flags,
              split, got, nf);
-    check(ok && got == nf && st.good == (uint64_t)nf && st.bad_fcs + st.aborts + st.non_octet == 0, what);
+    check(ok && got == nf && st.good == (uint64_t)nf && st.bad_fcs + st.aborts + st.non_octet == 0, "%s", what);
 }
 
 static void test_underrun_abort(void)
@@ -394,6 +384,5 @@ int main(void)
     test_underrun_abort();
     test_batch_restore();
     test_corruption();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

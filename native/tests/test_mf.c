@@ -16,22 +16,7 @@
 #include "ccboard/g711.h"
 #include "ccboard/private/mf.h" /* caller memory: the test embeds states */
 
-static int passed, failed;
-
-static void check(int ok, const char *what, ...)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, what);
-    fputs("FAIL: ", stdout);
-    vprintf(what, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
+#include "check.h"
 
 static uint32_t rng_state;
 static uint32_t rng(void)
@@ -237,6 +222,5 @@ int main(void)
     test_mode(CC_MF_R2_BWD);
     test_mode(CC_MF_R1);
     test_generator();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

@@ -11,17 +11,7 @@
 #include "ccboard/g711.h"
 #include "ccboard/private/tdm.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: %s\n", what);
-    }
-}
+#include "check.h"
 
 static uint32_t rng_state = 12345u;
 static uint32_t rnd(void)
@@ -276,6 +266,5 @@ int main(void)
     test_split_and_restore();
     test_errors();
     test_latency_and_boundary();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

@@ -5,8 +5,7 @@
 
 #include "ccboard/private/tone.h"
 
-static int passed, failed;
-#define CHECK(c) do { if (c) passed++; else { failed++; printf("FAIL %s:%d %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "check.h"
 
 int main(void)
 {
@@ -58,6 +57,5 @@ int main(void)
     cc_tone_tx_free(s);
     free(a);
     free(b);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }
