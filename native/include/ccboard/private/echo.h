@@ -1,14 +1,16 @@
 /* Echo canceller state layout. Private: only the kernel and bindings that embed a state include
  * it. No pointers, so a state can be saved and restored as bytes. Sized for the longest tail,
- * so every channel's state has the same size (15,160 bytes). */
+ * so every channel's state has the same size (15,248 bytes). */
 #ifndef CCBOARD_PRIVATE_ECHO_H
 #define CCBOARD_PRIVATE_ECHO_H
 
 #include "ccboard/echo.h"
 
-#define CC_ECHO_MAGIC 0x31434345u /* "ECC1" */
+#define CC_ECHO_MAGIC 0x32434345u /* "ECC2" */
 /* history: the tail plus room for 32 chunks before it is shifted down */
 #define CC_ECHO_HIST (CC_ECHO_MAX_TAPS + 32 * CC_ECHO_BLOCK)
+/* 16 floats after the history that the AVX-512 loops may read (aligned blocks) but never use */
+#define CC_ECHO_HIST_PAD 16
 #define CC_ECHO_TONE_WIN 80 /* 2100 Hz is exactly 21 periods in 80 samples (10 ms) */
 
 typedef struct {
@@ -22,11 +24,17 @@ typedef struct {
 } cc_echo_tone_t;
 
 struct cc_echo_s {
+    /* a 64-byte head, then the tap arrays, each a multiple of 64 bytes: in a 64-byte aligned
+     * state (the bank's) they all start on a cache line (echo.c asserts the offsets) */
     uint32_t magic;
     cc_echo_config_t cfg;
     int32_t pos;            /* samples in the chunk being filled, 0..7 */
     int32_t hpos;           /* history index of the chunk's first sample */
     int64_t t;              /* samples consumed */
+    uint8_t head_pad[24];
+    float hist[CC_ECHO_HIST + CC_ECHO_HIST_PAD]; /* Rin' history, oldest first; then a pad */
+    float w[CC_ECHO_MAX_TAPS];       /* background (adapting) coefficients, oldest tap first */
+    float fg[CC_ECHO_MAX_TAPS];      /* foreground copy */
     /* per-sample values of the chunk being filled */
     float err[CC_ECHO_BLOCK];    /* Sin' - y: the cancelled residual */
     float sinf[CC_ECHO_BLOCK];   /* Sin after the high-pass */
@@ -65,9 +73,6 @@ struct cc_echo_s {
     /* per chunk of history (index = history index / 8): sum of Rin'^2 and max |Rin'| */
     float benergy[CC_ECHO_HIST / CC_ECHO_BLOCK];
     float bmax[CC_ECHO_HIST / CC_ECHO_BLOCK];
-    float w[CC_ECHO_MAX_TAPS];       /* background (adapting) coefficients, oldest tap first */
-    float fg[CC_ECHO_MAX_TAPS];      /* foreground copy */
-    float hist[CC_ECHO_HIST];        /* Rin' history, oldest first */
 };
 
 #endif
