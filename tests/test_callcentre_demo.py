@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ccboard.cli.callcentre import run_callcentre
+from ccboard.cli.callcentre import PROMISE_GRACE_S, run_callcentre
 from ccboard.cli.main import main
+from ccboard.queue import kpi
+from ccboard.queue.engine import queue_ledger
+from ccboard.store import open_store
 from tests.ivr.helpers import prompt_cache
 
 
@@ -62,6 +65,106 @@ def test_callcentre_demo_runs_to_its_summary(
     assert "language:en" in out and "language:cmn" in out
     assert "PIN changes" in out
     assert "queue 'agents'" not in out  # stdout is not a terminal here: no live dashboard
+
+
+def test_default_demo_callers_take_callbacks_that_are_honoured(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ccboard demo` as shipped (seed 1, 30 callers on the E1 spans, 4 agents, 4 FXO lines), in
+    virtual time: some callers waiting in the queue press 2 and keep their place, on the number
+    their span delivered or on one they key, or choose a time (they leave the line: EXITWITHKEY);
+    each is dialled out on an FXO line when its place reaches an agent or its time comes, and
+    connected to that agent; the summary's figures are the ledger's."""
+    monkeypatch.setenv("CCBOARD_PROMPT_CACHE", str(prompt_cache()))
+    db = tmp_path / "bank.db"
+    report: dict[str, object] = {}
+    assert run_callcentre(db=str(db), live=False, report=report) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    line = re.search(
+        r"callbacks: requested (\d+) \(kept place (\d+), at a chosen time (\d+)\), dialled (\d+), "
+        r"answered (\d+); promises kept (\d+)/(\d+) due",
+        out,
+    )
+    assert line, out
+    requested, places, times, dialled, answered, kept, due = map(int, line.groups())
+    assert requested >= 3 and answered >= 3 and places >= 2 and times >= 1, out
+
+    # the ledger, read back from the store's file
+    led = sqlite3.connect(db.with_suffix(".cdr.db"))
+    rows = led.execute(
+        "SELECT callid, agent, event, data1, data2 FROM ledger WHERE queue = 'agents' ORDER BY id"
+    ).fetchall()
+    by_call: dict[str, list[tuple[str, str, str, str]]] = {}
+    for callid, agent, event, d1, d2 in rows:
+        by_call.setdefault(callid, []).append((agent, event, d1, d2))
+    requests: dict[str, str] = {}  # callid -> the number to call back
+    modes: dict[str, str] = {}  # callid -> place / time
+    anis: dict[str, str] = {}  # callid -> the caller's number when it first entered the queue
+    for c, evs in by_call.items():
+        for _, event, d1, d2 in evs:
+            if event == "CALLBACKREQUEST":
+                requests[c], modes[c] = d1, d2
+            elif event == "ENTERQUEUE":
+                anis.setdefault(c, d2)
+    assert len(requests) == requested and sorted(modes.values()).count("time") == times
+    for c in (c for c, m in modes.items() if m == "time"):  # left the line, came back when due
+        story = [e[1:3] for e in by_call[c] if e[1] in ("ENTERQUEUE", "CALLBACKREQUEST", "EXITWITHKEY")]
+        assert story == [
+            ("ENTERQUEUE", ""),
+            ("CALLBACKREQUEST", requests[c]),
+            ("EXITWITHKEY", "2"),
+            ("ENTERQUEUE", "callback"),
+        ], by_call[c]
+    assert all(re.fullmatch(r"13\d{8}", anis[c]) for c in requests), anis  # the E1 callers' ANI
+    assert any(n == anis[c] for c, n in requests.items()), "no caller kept its own number"
+    assert any(n != anis[c] for c, n in requests.items()), "no caller keyed another number"
+    honoured = 0
+    for c in requests:
+        evs = by_call[c]
+        if ("NONE", "CALLBACKRESULT", "answered") not in [e[:3] for e in evs]:
+            continue
+        attempt = next(i for i, e in enumerate(evs) if e[1] == "CALLBACKATTEMPT")
+        agent = evs[attempt][0]
+        # dialled for the agent its place reached, answered, then connected to that agent
+        after = [e[:2] for e in evs[attempt:]]
+        assert (agent, "CONNECT") in after and (agent, "COMPLETEAGENT") in after, evs
+        honoured += 1
+    assert honoured == answered >= 2
+    engine = report["engine"]
+    fxo = set(report["fxo"])  # type: ignore[call-overload]
+    dials = engine.dialled  # type: ignore[attr-defined]
+    assert len(dials) == dialled and {cid for cid, _, _ in dials} == set(requests)
+    assert all(line in fxo and number == requests[cid] for cid, number, line in dials), dials
+    assert kept == due == requested  # every promise due in the run was kept
+    # the agents in the briefing at the start, back when it ended
+    pauses = [e for (e,) in led.execute("SELECT event FROM ledger WHERE data1 = 'briefing'")]
+    assert pauses.count("PAUSE") == pauses.count("UNPAUSE") == 3
+
+    # the summary's queue KPIs are the ledger's: recomputed here from the store
+    store = open_store(f"sqlite:///{db.with_suffix('.cdr.db')}")
+    try:
+        k = kpi.compute(queue_ledger(store), queue="agents", grace=PROMISE_GRACE_S)
+    finally:
+        store.close()
+    events = [e for evs in by_call.values() for _, e, _, _ in evs]
+    assert k.offered == events.count("ENTERQUEUE") and k.answered == events.count("CONNECT")
+    summary = re.search(
+        r"queue \(KPIs from the ledger, (\d+) rows\): offered (\d+), answered (\d+), abandoned (\d+) "
+        r"\(short (\d+)\), ASA ([\d.]+) s, SL\(20 s\) ([\d.]+) %, SL2 ([\d.]+) %, AHT ([\d.]+) s",
+        out,
+    )
+    assert summary, out
+    _, offered, ans, abandoned, short, asa, sl, sl2, aht = summary.groups()
+    assert (int(offered), int(ans), int(abandoned), int(short)) == (
+        k.offered,
+        k.answered,
+        k.abandoned,
+        k.short_abandoned,
+    )
+    assert k.asa is not None and k.sl is not None and k.sl2 is not None and k.aht is not None
+    assert (asa, sl, sl2, aht) == (f"{k.asa:.1f}", f"{100 * k.sl:.1f}", f"{100 * k.sl2:.1f}", f"{k.aht:.1f}")
+    assert k.callback_kept == kept and k.callback_requests_due == due
+    assert k.asa > 20.0  # the briefing made callers wait
 
 
 def test_live_dashboard_is_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

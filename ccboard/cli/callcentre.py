@@ -19,9 +19,12 @@ old PIN, the new PIN twice, a mismatch asks again once; all three secret --, * b
 
 "0" goes to the queue layer (ccboard.queue.engine): the ACD rings the agents' FXS phones, waiting
 callers hear music on hold with their position and estimated wait, and are offered "1 keep
-waiting / 2 callback"; some key a number and keep their place, hang up, and are called back on an
-FXO line when their place reaches an agent. The summary prints the KPIs computed from the
-ledger read back from the store.
+waiting / 2 callback"; some keep their place on their own number (the ANI the span delivered) or
+key another one, others choose a time (at least CALLBACK_LEAD_S ahead), hang up, and are
+called back on an FXO line when their place reaches an agent or their time comes.
+The shift starts with all agents but one in a briefing (BRIEFING_S), so the first callers meet a
+queue and hear the offer. The summary prints the KPIs computed from the ledger read back from the
+store.
 
 Simulated callers listen to the line: they key the next step once the IVR has spoken and gone
 quiet for a human think time, some barge in during a prompt, some key a wrong choice or a wrong
@@ -48,6 +51,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +84,10 @@ from ccboard.media.prompts import PromptSet
 from ccboard.media.tts import build_prompt_set
 from ccboard.queue import kpi
 from ccboard.queue.acd import Acd, QueueConfig
-from ccboard.queue.callback import CallbackCore
+from ccboard.queue.callback import CallbackConfig, CallbackCore
 from ccboard.queue.engine import PHRASES as QUEUE_PHRASES
 from ccboard.queue.engine import QueueEngine, SimAgents, queue_ledger
+from ccboard.queue.events import AgentPause, AgentUnpause, CallbackRequest
 from ccboard.queue.hook import QueueHook
 from ccboard.signalling.call import CallMachine
 from ccboard.signalling.loopstart import FxoLoopStart, FxsLoopStart
@@ -626,6 +631,7 @@ class Step:
     secret: bool = False
     barge: bool = False
     menu: bool = False  # a key for the queue's callback menu: only while that menu is open
+    at_time: bool = False  # the digits are a callback time (HHMM), chosen when they are keyed
 
 
 @dataclass
@@ -697,8 +703,10 @@ class CallerSim:
         trunks: list[Trunk],
         rng: np.random.Generator,
         menu_open: Callable[[str], bool] | None = None,
+        epoch: float = 0.0,
     ) -> None:
         self.menu_open = menu_open
+        self.epoch = epoch  # s since the epoch at board time 0 (the callers' clocks)
         self.waiting = sorted(callers, key=lambda c: c.arrival_ms)
         self.callers = callers
         self.trunks = trunks
@@ -800,19 +808,30 @@ class CallerSim:
                 continue
             barge = st.barge and speaking and c.heard_ms >= 900
             if barge or (c.heard_ms > 0 and c.quiet_ms >= c.think_ms):
+                digits = self._callback_time(now) if st.at_time else st.digits
                 x = human_dtmf(
-                    st.digits, self.rng, on_ms=(70.0, 120.0), gap_ms=(90.0, 300.0), level_dbm0=(-14.0, -5.0)
+                    digits, self.rng, on_ms=(70.0, 120.0), gap_ms=(90.0, 300.0), level_dbm0=(-14.0, -5.0)
                 )
                 t.line.play(c.chanpos, x)
                 c.busy_until = now + x.size // 8 + 50
                 if not st.secret:
-                    c.keyed.append(st.digits)
+                    c.keyed.append(digits)
                 if st.menu:
                     c.menu_watch = (len(call.received), "agent" in call.tags)
                 c.step += 1
                 c.heard_ms = 0
                 c.quiet_ms = 0
                 c.think_ms = int(self.rng.uniform(700, 1400))
+
+    def _callback_time(self, now_ms: int) -> str:
+        """HHMM (UTC) to be called back at: the first minute at least CALLBACK_LEAD_S (plus half a
+        minute for keying it) ahead whose digits are not PIN digits (see CARD_DIGITS)."""
+        t = int(self.epoch + now_ms / 1000.0 + CALLBACK_LEAD_S + 30.0) // 60 * 60 + 60
+        while True:
+            hhmm = time.strftime("%H%M", time.gmtime(t))
+            if not set(hhmm) & set(PIN_DIGITS):
+                return hhmm
+            t += 60
 
     def _menu_entry_done(self, c: Caller, call: IvrCall) -> None:
         """A callback-menu entry is keyed: if an agent answered while it was on the line, the
@@ -895,8 +914,12 @@ def make_callers(
             else:
                 plan.append(Step("0"))  # an agent; the call ends with the agent
                 if rng.random() < 0.4:  # offered a callback: 2; the caller ID is read back
-                    if rng.random() < 0.5:  # 1 call me on it, 1 keep my place
-                        plan += [Step(k, menu=True) for k in ("2", "1", "1")]
+                    if rng.random() < 0.5:  # 1 call me on it, then
+                        if i % 2:  # 1 keep my place
+                            plan += [Step(k, menu=True) for k in ("2", "1", "1")]
+                        else:  # 2 choose a time, the time (HHMM), 1 it is right
+                            plan += [Step(k, menu=True) for k in ("2", "1", "2")]
+                            plan += [Step("", menu=True, at_time=True), Step("1", menu=True)]
                     else:  # 2 another number, the number, 1 it is right, 1 keep my place
                         number = "".join(rng.choice(list("0123459"), 8))  # no PIN digits (see above)
                         plan += [Step(k, menu=True) for k in ("2", "2", number + "#", "1", "1")]
@@ -1039,7 +1062,7 @@ class LiveView:
         for name in eng.agents:
             agents.add_row(name, eng.acd.agent_state(name).value)
 
-        k = kpi.compute(eng.emitted, queue=self.queue)
+        k = kpi.compute(eng.emitted, queue=self.queue, grace=PROMISE_GRACE_S)
         kpis = Table(title="KPIs", show_header=False, box=None, padding=(0, 1))
         kpis.add_row("offered / answered", f"{k.offered} / {k.answered}")
         kpis.add_row("abandoned", str(k.abandoned))
@@ -1054,7 +1077,7 @@ class LiveView:
         status = (
             f"board time {runner.ms / 1000:6.1f} s ({runner.ms / 1000 / wall:4.1f}x real time)  "
             f"tick work median {np.median(recent):.0f} us, p99 {np.percentile(recent, 99):.0f} us  "
-            f"overruns {runner.stats.overruns}"
+            f"overruns {runner.stats.overruns}{_lateness(runner.stats)}"
         )
         grid = Table.grid(padding=(0, 3))
         grid.add_row(calls, queue, agents, kpis)
@@ -1068,6 +1091,16 @@ EPOCH = 1_700_040_000.0  # board time 0 is 2023-11-15 09:20 UTC (callback hours;
 SPREAD_MS_PER_CALLER = 2000  # arrivals spread: 60 callers within two minutes
 SETTLE_MS = 3000  # the spans come up (framing, the PRI's D-channel and restarts) before calls
 TRUNK_NAMES = ("R2 China", "PRI")
+# The earliest callback time a caller may choose (the callback core's min_lead): a bank would say
+# five minutes or more; the demo's morning is short.
+CALLBACK_LEAD_S = 30.0
+PROMISE_GRACE_S = 60.0  # a callback promise is kept when its first dial comes within this (KPI)
+# The shift starts with all agents but one in a briefing (paused) for its first BRIEFING_S of
+# board time: the morning's callers meet a queue, hear the first position announcement (which
+# offers the callback) and some take one; the agents back from the briefing then serve the line
+# and dial the kept places out. (With every agent free from the start, nobody waited long enough
+# to hear the offer, and the demo requested no callbacks.)
+BRIEFING_S = 150.0
 
 
 def open_bank_board(lines: int, agents: int, seed: int) -> SimBoard:
@@ -1172,6 +1205,7 @@ def run_callcentre(
         retry=2.0,
         wrapup=2.0,
         announce_frequency=15.0,
+        announce_first=5.0,  # a caller who has to wait hears the position (and the offer) soon
         announce_holdtime="yes",
         default_aht=8.0,
     )
@@ -1179,7 +1213,7 @@ def run_callcentre(
         store,
         Acd([queue]),
         {f"agent{port}": port for port in fxs},
-        callbacks=CallbackCore(),
+        callbacks=CallbackCore(CallbackConfig(min_lead=CALLBACK_LEAD_S)),
         moh=moh,
         epoch=EPOCH,
         lines=lambda: spare.pop(0) if spare else None,
@@ -1187,7 +1221,7 @@ def run_callcentre(
         people=SimAgents(board, rng, answer_ms=(300.0, 1500.0), talk_s=(20.0, 45.0)),
     )
     people = make_callers(callers, bank, rng, spread_ms=callers * SPREAD_MS_PER_CALLER, start_ms=SETTLE_MS)
-    sim = CallerSim(people, trunks, rng, menu_open=lambda cid: cid in engine.callbacks_open())
+    sim = CallerSim(people, trunks, rng, menu_open=lambda cid: cid in engine.callbacks_open(), epoch=EPOCH)
     # the deadline covers the time in the queue and with an agent too
     cfg = RunnerConfig(script_deadline=900.0, record_calls=Path(record_dir) if record_dir else None)
     runner = IvrRunner(
@@ -1205,6 +1239,10 @@ def run_callcentre(
         tick_hooks=[sim],
     )
     engine.bind(runner, ["agents"])
+    for name in list(engine.agents)[1:]:
+        engine.agent_action(AgentPause(name, "briefing"))
+        back = partial(engine.agent_action, AgentUnpause(name, "briefing"))
+        runner.call_later(int(BRIEFING_S * 1000), back)
     print(
         f"ccboard demo (callcentre): {callers} callers on two E1 spans (MFC/R2 China, ISDN PRI; "
         f"{circuits} circuits each), {agents} agents on FXS ports, {lines} FXO lines for callbacks, "
@@ -1293,7 +1331,7 @@ def run_callcentre(
         f"{counters.pin_mismatches})"
     )
     ledger = queue_ledger(store)
-    k = kpi.compute(ledger, queue="agents")
+    k = kpi.compute(ledger, queue="agents", grace=PROMISE_GRACE_S)
     counts = store.event_counts(queue="agents")
     print(
         f"  queue (KPIs from the ledger, {len(ledger)} rows): offered {k.offered}, answered {k.answered}, "
@@ -1301,9 +1339,10 @@ def run_callcentre(
         f"SL(20 s) {_fmt(k.sl, '%')}, SL2 {_fmt(k.sl2, '%')}, AHT {_fmt(k.aht, 's')}, "
         f"occupancy {_fmt(k.occupancy, '%')}"
     )
+    modes = [e.mode for e in ledger if isinstance(e, CallbackRequest) and e.queuename == "agents"]
     print(
-        f"  callbacks: requested {counts.get('CALLBACKREQUEST', 0)}, "
-        f"dialled {counts.get('CALLBACKATTEMPT', 0)}, answered "
+        f"  callbacks: requested {counts.get('CALLBACKREQUEST', 0)} (kept place {modes.count('place')}, "
+        f"at a chosen time {modes.count('time')}), dialled {counts.get('CALLBACKATTEMPT', 0)}, answered "
         f"{sum(1 for e in ledger if e.EVENT == 'CALLBACKRESULT' and e.data()[0] == 'answered')}; "
         f"promises kept {k.callback_kept}/{k.callback_requests_due} due"
     )
@@ -1329,12 +1368,20 @@ def run_callcentre(
         f"  timing (inbound): {inbound_ms / 1000:.0f} s of board time in {wall:.1f} s wall "
         f"({inbound_ms / 1000 / wall:.1f}x real time); tick work median {np.median(ticks):.0f} us, "
         f"p99 {np.percentile(ticks, 99):.0f} us; "
-        f"max concurrent callers {sim.max_concurrent}; overruns {stats.overruns}"
+        f"max concurrent callers {sim.max_concurrent}; overruns {stats.overruns}{_lateness(stats)}"
     )
     print(f"  CDRs in {db_path.with_suffix('.cdr.db')}: {cdrs}; bank in {db_path}")
     if report is not None:
         report.update(
-            bank=bank, runner=runner, counters=counters, sim=sim, callers=people, db=db_path, trunks=trunks
+            bank=bank,
+            runner=runner,
+            counters=counters,
+            sim=sim,
+            callers=people,
+            db=db_path,
+            trunks=trunks,
+            engine=engine,
+            fxo=fxo,
         )
     store.close()
     board.close()
@@ -1342,3 +1389,11 @@ def run_callcentre(
     ok = ok and ani_ok == answered
     ok = ok and not fu.errors
     return 0 if ok else 1
+
+
+def _lateness(stats: Any) -> str:
+    """ticks late (within the driver buffer, no audio lost) on a real-time clock (issue 8)."""
+    lat = stats.lateness
+    if lat is None:
+        return ""
+    return f", late ticks {lat.late} (p99 {lat.percentile_ms(99):.1f} ms, max {lat.max_ms:.1f} ms)"

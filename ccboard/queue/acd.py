@@ -25,9 +25,11 @@ members. A rung agent is reserved (RINGING) until it answers, rejects or ``ring_
 then RINGNOANSWER, the agent is paused with reason "autopause" if the queue says so, and the
 caller rests ``retry`` s before being offered again (keeping its place).
 
-**Announcements** every ``announce_frequency`` s: position ("yes"; "limit": only when within
-``announce_position_limit``; "more": "more than limit" beyond it; ``announce_position_only_up``:
-only when the position improved since the last one) and estimated hold time ("yes" / "once").
+**Announcements** every ``announce_frequency`` s (the first after ``announce_first`` s of waiting
+when set: app_queue says the position as soon as a caller has to wait), position ("yes";
+"limit": only when within ``announce_position_limit``; "more": "more than limit" beyond it;
+``announce_position_only_up``: only when the position improved since the last one) and estimated
+hold time ("yes" / "once").
 Periodic prompts every ``periodic_announce_frequency`` s, cycling. The estimate is live:
 ``wait(k) = k x AHT / N`` for the caller at position k, where N is the number of staffed members
 (logged in, not paused) and AHT an exponential average (weight 1/4, as app_queue's holdtime) of
@@ -106,6 +108,7 @@ class QueueConfig:
     tier_multiply: bool = False
     tier_no_agent_no_wait: bool = False
     announce_frequency: float = 0.0  # 0: no position/hold-time announcements
+    announce_first: float = 0.0  # s of waiting before the first one; 0: announce_frequency
     announce_position: str = "yes"  # yes / no / limit / more
     announce_position_limit: int = 5
     announce_position_only_up: bool = False
@@ -130,6 +133,8 @@ class QueueConfig:
             last = r.after
         if self.announce_position not in ("yes", "no", "limit", "more"):
             raise QueueError(f"queue {self.name}: announce_position {self.announce_position!r}")
+        if self.announce_first < 0:
+            raise QueueError(f"queue {self.name}: announce_first {self.announce_first} s < 0")
         if self.announce_holdtime not in ("yes", "no", "once"):
             raise QueueError(f"queue {self.name}: announce_holdtime {self.announce_holdtime!r}")
 
@@ -628,7 +633,7 @@ class Acd:
             if cfg.timeout > 0:
                 self._arm(c, "timeout", now + cfg.timeout)
             if cfg.announce_frequency > 0:
-                self._arm(c, "announce", now + cfg.announce_frequency)
+                self._arm(c, "announce", now + (cfg.announce_first or cfg.announce_frequency))
             if cfg.periodic_announce and cfg.periodic_announce_frequency > 0:
                 self._arm(c, "periodic", now + cfg.periodic_announce_frequency)
         if cfg.rules or cfg.tier_rules:
@@ -659,6 +664,17 @@ class Acd:
         pos = q.position(c)
         out.append(ev.ExitWithTimeout(now, c.callid, q.cfg.name, NONE, pos, c.origposition, now - c.enter))
         out.append(ev.ExitQueue(c.callid, q.cfg.name, "OVERFLOW", e.target))
+        freed = self._stop_ringing(c, now, out, cancel=True) if c.state == RINGING else []
+        self._leave(c)
+        self._redispatch(freed, now, out)
+
+    def _on_booked(self, e: ev.CallerBooked, now: float, out: list[Action]) -> None:
+        c = self.calls.get(e.callid)
+        if c is None or c.state in (CONNECTED, GONE, DIALING) or c.virtual:
+            return  # an agent got there first, or it left meanwhile
+        q = c.q
+        pos = q.position(c)
+        out.append(ev.ExitWithKey(now, c.callid, q.cfg.name, NONE, "2", pos, c.origposition, now - c.enter))
         freed = self._stop_ringing(c, now, out, cancel=True) if c.state == RINGING else []
         self._leave(c)
         self._redispatch(freed, now, out)
@@ -956,6 +972,7 @@ _HANDLERS: dict[type, Any] = {
     ev.CallerKey: Acd._on_key,
     ev.CallerOverflow: Acd._on_overflow,
     ev.CallerToVirtual: Acd._on_virtual,
+    ev.CallerBooked: Acd._on_booked,
     ev.CallbackDialResult: Acd._on_dial_result,
     ev.AgentAnswered: Acd._on_answer,
     ev.AgentRejected: Acd._on_reject,

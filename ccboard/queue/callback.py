@@ -19,9 +19,10 @@ rate and AHT the host passes in (``CallbackOffer``), i.e. what a new caller woul
 A booked time promises itself.
 
 **Booking** returns CALLBACKREQUEST, then KeepPlace (kept place: the ACD keeps the entry
-virtual) or nothing (booked time: this core wakes at that time and emits EnqueueCallback with
-``priority``; with ``shared`` set, ShareCallback instead: a row of the store's shared table that
-any engine may claim, see ccboard.queue.shared), an SMS confirmation (SendSms, for the outbox)
+virtual) or LeaveForCallback (booked time: the caller leaves the line, EXITWITHKEY "2"; this core
+wakes at that time and emits EnqueueCallback with ``priority``; with ``shared`` set,
+ShareCallback instead: a row of the store's shared table that any engine may claim, see
+ccboard.queue.shared), an SMS confirmation (SendSms, for the outbox)
 and a goodbye prompt + Hangup.
 
 **Outcomes** (CallbackOutcome, from the ACD's CONNECT / EXITCALLBACK): answered ends it;
@@ -300,11 +301,15 @@ class CallbackCore:
         text = self.cfg.sms.format(time=self._fmt_time(promised), number=m.number, ref=m.callid)
         if mode == "place":
             out.append(ev.KeepPlace(m.callid, m.number, promised))
-        elif self.cfg.shared:
-            r.done = True  # the shared table has it now: whichever engine claims it dials it
-            out.append(ShareCallback(m.callid, m.queuename, m.number, promised, self.cfg.max_attempts, text))
         else:
-            self._arm(r, promised)
+            out.append(ev.LeaveForCallback(m.callid))
+            if self.cfg.shared:
+                r.done = True  # the shared table has it now: whichever engine claims it dials it
+                out.append(
+                    ShareCallback(m.callid, m.queuename, m.number, promised, self.cfg.max_attempts, text)
+                )
+            else:
+                self._arm(r, promised)
         out.append(ev.SendSms(m.number, text, m.callid))
         out.append(ev.Prompt(m.callid, "callback-booked", say=self._fmt_time(promised)))
         out.append(ev.Hangup(m.callid))

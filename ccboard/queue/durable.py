@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Protocol
 
 from ccboard.queue import events as ev
@@ -120,6 +120,8 @@ def default_derive(a: Action) -> tuple[str, ev.Event] | None:
     """Actions of the callback core that are inputs of the ACD (core "acd")."""
     if isinstance(a, ev.KeepPlace):
         return "acd", ev.CallerToVirtual(a.callid, a.number, a.promised)
+    if isinstance(a, ev.LeaveForCallback):
+        return "acd", ev.CallerBooked(a.callid)
     if isinstance(a, ev.EnqueueCallback):
         return "acd", ev.CallArrives(a.callid, a.queuename, priority=a.priority, number=a.number)
     return None
@@ -132,6 +134,7 @@ class Decision:
     ledger: list[ev.LedgerEvent]
     actions: list[Action]
     lost_claims: int = 0  # shared callbacks finished here whose claim had expired (another has it)
+    lost_dials: list[str] = field(default_factory=list)  # shared stints not to dial: claim lost
 
 
 def to_row(e: ev.LedgerEvent, uid: str, server: str = "") -> LedgerRow:
@@ -148,6 +151,8 @@ class Durable:
     derive: which actions are inputs of another core (default: ``default_derive``).
     clock: the shared clock (wall s) that stamps rows of the shared callbacks table (their due
     retries and finish times; ccboard.queue.shared); None: the decision's "now".
+    lease: s of the shared clock a held row's claim is renewed for when a decision dials it (the
+    claim is re-checked in that decision's transaction; see ``Decision.lost_dials``).
     """
 
     def __init__(
@@ -157,6 +162,7 @@ class Durable:
         cores: Mapping[str, Core],
         derive: Callable[[Action], tuple[str, ev.Event] | None] = default_derive,
         clock: Callable[[], float] | None = None,
+        lease: float = 60.0,
     ) -> None:
         if not server:
             raise QueueError("durable: the server name is empty")
@@ -165,6 +171,7 @@ class Durable:
         self.cores = dict(cores)
         self.derive = derive
         self.clock = clock
+        self.lease = lease
         self.seq = 0  # last journal seq written
         self.replayed = 0
         self.last_time = float("-inf")  # "now" of the last entry replayed
@@ -231,14 +238,37 @@ class Durable:
             for a in actions
             if isinstance(a, FinishShared)
         ]
+        # held shared rows this decision dials: their claims are re-checked (and renewed) in its
+        # transaction, so an engine whose claim expired and was taken over never dials them
+        stints = {
+            a.callid: c.held[a.callid]
+            for a in actions
+            if isinstance(a, ev.DialCallback)
+            for c in self.cores.values()
+            if isinstance(c, SharedCallbacks) and a.callid in c.held
+        }
         # write-ahead: the inputs, their ledger rows, SMS, shared callbacks and their outcomes
         # commit together before any action runs
-        held = self.store.record(
-            events=rows, sms=sms, journal=entries, callbacks=shares, finishes=finishes, finished_at=shared_now
-        )
+        lost: list[str] = []
+        if stints:
+            held, lost_ids = self.store.record_dialling(
+                list(stints.values()), shared_now + self.lease, events=rows, sms=sms, journal=entries,
+                callbacks=shares, finishes=finishes, finished_at=shared_now,
+            )  # fmt: skip
+            lost = [sid for sid, cb in stints.items() if cb.id in lost_ids]
+        else:
+            held = self.store.record(
+                events=rows,
+                sms=sms,
+                journal=entries,
+                callbacks=shares,
+                finishes=finishes,
+                finished_at=shared_now,
+            )
         self.seq += len(entries)
         written = (ev.SendSms, ShareCallback, FinishShared)
-        return Decision(ledger, [a for a in actions if not isinstance(a, written)], len(finishes) - held)
+        kept = [a for a in actions if not isinstance(a, written)]
+        return Decision(ledger, kept, len(finishes) - held, lost)
 
     # ------------------------------------------------------------ restart
 

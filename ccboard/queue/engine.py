@@ -32,7 +32,7 @@ from ccboard.queue.callback import CallbackCore, CallbackOffer, CallbackOutcome
 from ccboard.queue.durable import Decision, Durable
 from ccboard.queue.events import Action, Outcome
 from ccboard.queue.overflow import OverflowCore
-from ccboard.queue.shared import SharedCallbacks, SharedClaimed
+from ccboard.queue.shared import SharedCallbacks, SharedClaimed, SharedLost
 from ccboard.store.records import TAKEN, OverflowOffer
 from ccboard.store.records import LedgerEvent as LedgerRow
 
@@ -100,6 +100,7 @@ class _Waiter:
     inbox: list[Action] = field(default_factory=list)
     agent: str = ""  # bridged to this agent
     virtual: bool = False
+    booked: bool = False  # took a callback at a time: left the line
     offered: bool = False
     result: TransferResult | None = None
     leg: IvrCall | None = None  # the customer's leg of a callback
@@ -204,6 +205,7 @@ class QueueEngine:
         self.emitted: list[ev.LedgerEvent] = []  # every ledger event written, in order
         self.errors: list[str] = []
         self.played: list[tuple[str, str]] = []  # (callid, prompt) spoken to waiting callers
+        self.dialled: list[tuple[str, str, int]] = []  # (callid, number, line) of callbacks dialled
         self._ringing: dict[str, str] = {}  # agent -> callid being rung
         self._busy_ports: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -221,7 +223,10 @@ class QueueEngine:
         self.lost_claims = 0  # shared outcomes not recorded: the claim had expired (lease too short)
         self._queues: list[str] = []
         self._next_claim = 0.0
-        self.durable = Durable(store, server, cores, clock=shared_clock if shared is not None else None)
+        self.durable = Durable(
+            store, server, cores, clock=shared_clock if shared is not None else None, lease=claim_lease
+        )
+        self.lost_dials = 0  # shared stints not dialled: their claim was lost before the dial
         self.resume = resume
         self._deferred: list[Action] = []  # decided before the loop ran (bind): acted on first tick
 
@@ -333,6 +338,17 @@ class QueueEngine:
         held = self.shared.held if self.shared is not None else {}
         return not (self.waiters or self._tasks or pending or held or self.acd.calls)
 
+    def agent_action(self, event: ev.AgentLogin | ev.AgentLogout | ev.AgentPause | ev.AgentUnpause) -> None:
+        """An agent logs in or out, pauses or comes back (a supervisor's console, a shift plan):
+        fed to the ACD through the journal like any input. Before the runner's loop runs (right
+        after bind) its actions wait for the first tick."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._feed(event, defer=True)
+        else:
+            self._feed(event)
+
     # -- feeding the cores and carrying out their decisions -----------------------------------------
 
     def _feed(
@@ -367,7 +383,10 @@ class QueueEngine:
             self.lost_claims += d.lost_claims
             log.warning("%d shared callback outcomes not recorded: their claims had expired", d.lost_claims)
         for a in d.actions:
-            self._act(a, now)
+            if isinstance(a, ev.DialCallback) and a.callid in d.lost_dials:
+                self._spawn(self._claim_lost(a.callid, a.agent))
+            else:
+                self._act(a, now)
 
     def _act(self, a: Action, now: float) -> None:
         if isinstance(a, ev.RingAgent):
@@ -388,6 +407,10 @@ class QueueEngine:
                 w.virtual = True
         elif isinstance(a, ev.DialCallback):
             self._spawn(self._callback(a.callid, a.number, a.agent, a.whisper))
+        elif isinstance(a, ev.LeaveForCallback):  # the ACD was told in the same decision
+            w = self.waiters.get(a.callid)
+            if w is not None:
+                w.booked = True
         elif isinstance(a, ev.EnqueueCallback):
             pass  # entered the queue in the same decision (durable.derive)
         elif isinstance(a, ev.Announce | ev.Prompt | ev.Hangup | ev.ExitQueue):
@@ -503,6 +526,7 @@ class QueueEngine:
             line = self.lines()
         cust: IvrCall | None = None
         if line is not None:
+            self.dialled.append((callid, number, line))
             try:
                 cust = await runner.dial(number, channel=line, timeout=self.dial_timeout)
             except IvrError as e:
@@ -527,6 +551,19 @@ class QueueEngine:
                 self.release_line(cust.channel)
             self.waiters.pop(callid, None)
 
+    async def _claim_lost(self, callid: str, agent: str) -> None:
+        """A shared stint about to be dialled whose claim another engine holds now: no dial; the
+        agent puts the phone down, the ACD ends the stint, the shared core forgets the row."""
+        self.lost_dials += 1
+        log.warning("shared callback %s: the claim was taken over, not dialled here", callid)
+        await self._drop_agent(agent)
+        if self.people is not None:
+            self.people.nobody(self.agents[agent])
+        self.waiters.pop(callid, None)
+        now = self.now()
+        lost = [("acd", ev.CallbackDialResult(callid, Outcome.LOST)), ("shared", SharedLost(callid))]
+        self._apply(self.durable.feed_many(lost, now), now)
+
     # -- a live caller in a queue (called by the IVR through QueueHook) -----------------------------
 
     async def serve(self, call: IvrCall, queue: str) -> TransferResult:
@@ -547,7 +584,8 @@ class QueueEngine:
                     break
                 if call.released:
                     self._feed(ev.CallerHangup(call.id))
-                    w.result = TransferResult(w.virtual, "callback" if w.virtual else "abandoned")
+                    done = w.virtual or w.booked
+                    w.result = TransferResult(done, "callback" if done else "abandoned")
                     break
                 if w.inbox:
                     a = w.inbox.pop(0)
@@ -593,7 +631,8 @@ class QueueEngine:
             if a.prompt:
                 await call.play(a.prompt, barge_in=False)
             await call.hangup()
-            w.result = TransferResult(w.virtual, "callback" if w.virtual else "hung up")
+            done = w.virtual or w.booked
+            w.result = TransferResult(done, "callback" if done else "hung up")
             return
         if w.agent:
             return  # connected meanwhile: announcements and menus are moot
@@ -646,10 +685,12 @@ class QueueEngine:
         assert self.callbacks is not None
         state = self.callbacks.menus[w.callid].state
         if state in ("ENTER_NUMBER", "ENTER_TIME"):
-            r = await call.get_digits(
-                self.callbacks.cfg.max_digits, "#", first_digit_timeout=self.menu_timeout
-            )
-            keys = list(str(r.digits)) + ([r.terminator] if r.terminator else ["#"] if r.digits else [])
+            # a time is complete at its fourth digit (HHMM): a '#' after it would be a wrong key
+            n = 4 if state == "ENTER_TIME" else self.callbacks.cfg.max_digits
+            r = await call.get_digits(n, "#", first_digit_timeout=self.menu_timeout)
+            keys = list(str(r.digits))
+            if r.terminator or (r.digits and not (state == "ENTER_TIME" and len(keys) == 4)):
+                keys.append(r.terminator or "#")
         else:
             r = await call.get_digits(1, "", first_digit_timeout=self.menu_timeout)
             keys = list(str(r.digits))

@@ -452,6 +452,13 @@ class EnqueueCallback(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class LeaveForCallback(Action):
+    """The waiting caller booked a callback at a time and leaves the line (feed CallerBooked)."""
+
+    callid: str
+
+
+@dataclass(frozen=True, slots=True)
 class KeepPlace(Action):
     """Turn the waiting call into a virtual one that keeps its place (feed CallerToVirtual)."""
 
@@ -533,6 +540,15 @@ class CallerOverflow(Event):
 class CallerKey(Event):
     callid: str
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerBooked(Event):
+    """The caller booked a callback at a time (key 2 of the offer) and leaves the queue: logged as
+    EXITWITHKEY "2"; no ExitQueue, the callback core ends the call. The callback later enters the
+    queue anew (CallArrives with the number) under the same call id."""
+
+    callid: str
 
 
 @dataclass(frozen=True, slots=True)

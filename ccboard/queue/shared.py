@@ -10,6 +10,12 @@ core puts each into the ACD as a virtual caller (``EnqueueCallback``) under a st
 the journal entry and the CALLBACKRESULT row: an outcome is recorded once, and only while this
 engine's claim still holds. A claim whose engine died expires and another engine takes it.
 
+Before a held row is dialled, ``Durable`` re-checks its claim in the transaction that records the
+dial (CALLBACKATTEMPT) and renews it for the dial; if it no longer holds (this engine stalled or
+was restarted under its name after the lease expired, and another engine took the row), the
+host does not dial: it ends the stint in the ACD and feeds ``SharedLost``, which drops the row
+here without recording an outcome (the row is the other engine's now).
+
 Time: the rows' ``due`` and the leases are in the shared clock (wall s since the epoch, the one
 clock every server agrees on); this core passes retry *delays* and the host stamps them.
 """
@@ -23,7 +29,7 @@ from ccboard.queue.callback import CallbackConfig, CallbackOutcome
 from ccboard.queue.events import NONE, Action, Outcome, QueueError
 from ccboard.store.records import Callback
 
-__all__ = ["FinishShared", "SharedCallbacks", "SharedClaimed", "stint_id"]
+__all__ = ["FinishShared", "SharedCallbacks", "SharedClaimed", "SharedLost", "stint_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,13 @@ class SharedClaimed(ev.Event):
     """Rows this engine has just claimed from the shared table (as the store returned them)."""
 
     callbacks: tuple[Callback, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SharedLost(ev.Event):
+    """A held stint's claim no longer holds (found when it was about to be dialled): forget it."""
+
+    callid: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,9 @@ class SharedCallbacks:
                     raise QueueError(f"shared callback {cb.id}: stint {sid} claimed twice")
                 self.held[sid] = cb
                 out.append(ev.EnqueueCallback(sid, cb.queue, cb.number, self.cfg.priority))
+        elif isinstance(event, SharedLost):
+            if self.held.pop(event.callid, None) is None:
+                raise QueueError(f"shared callback stint {event.callid}: not held here")
         elif isinstance(event, CallbackOutcome):
             if event.callid not in self.held:
                 raise QueueError(f"shared callback stint {event.callid}: not held here")

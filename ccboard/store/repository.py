@@ -279,6 +279,37 @@ class Repository(ABC):
             self._record(t, events, cdrs, callbacks, attempts, sms, journal)
             return self._finish_callbacks(t, finishes, finished_at)[1] if finishes else 0
 
+    def record_dialling(
+        self,
+        dialling: Sequence[Callback],
+        until: float,
+        events: Sequence[LedgerEvent] = (),
+        callbacks: Sequence[Callback] = (),
+        sms: Sequence[SmsMessage] = (),
+        journal: Sequence[JournalEntry] = (),
+        finishes: Sequence[tuple[Callback, str, float | None]] = (),
+        finished_at: float = 0.0,
+    ) -> tuple[int, list[str]]:
+        """record(), and in the same transaction re-check the claims of `dialling` (claimed rows a
+        decision is about to dial): each that still holds is renewed until `until` (shared clock s).
+
+        Returns (finishes held, ids of the `dialling` rows whose claim no longer holds: expired and
+        taken by another worker, so this one must not dial them)."""
+        with self.tx("record", "ledger", events[0].callid if events else "") as t:
+            self._record(t, events, (), callbacks, (), sms, journal)
+            held = self._finish_callbacks(t, finishes, finished_at)[1] if finishes else 0
+            lost = [
+                cb.id
+                for cb in dialling
+                if t.run(
+                    "UPDATE callbacks SET claim_until = ?"
+                    " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
+                    (until, cb.id, CLAIMED, cb.claimed_by, cb.claim_seq),
+                ).rowcount
+                != 1
+            ]
+        return held, lost
+
     def _record(
         self,
         t: _Tx,

@@ -201,6 +201,26 @@ def test_position_announcements_only_up_and_holdtime_once() -> None:
     assert announcements(h, "x3")[-1] == ev.Announce("x3", "q", 1, False, None)
 
 
+def test_first_announcement_soon_then_every_frequency() -> None:
+    """announce_first: a caller who has to wait hears the first one after that many s (app_queue
+    says it at once), the next ones every announce_frequency; one who is answered hears none."""
+    h = Host(QueueConfig("q", announce_frequency=15, announce_first=5, announce_holdtime="yes"))
+    h.agents("q", ["a"])
+    h.feed(ev.CallArrives("c1", "q"), at=0)  # rings a at once
+    h.feed(ev.AgentAnswered("c1", "a"), at=1)
+    h.feed(ev.CallArrives("c2", "q"), at=2)  # waits
+    h.advance(6.9)
+    assert not announcements(h, "c2")
+    h.advance(7)  # 5 s after it came
+    assert not announcements(h, "c1") and announcements(h, "c2") == [ev.Announce("c2", "q", 1, False, 180.0)]
+    h.advance(21.9)
+    assert len(announcements(h, "c2")) == 1
+    h.advance(22)
+    assert len(announcements(h, "c2")) == 2
+    with pytest.raises(QueueError, match="announce_first"):
+        QueueConfig("q", announce_frequency=15, announce_first=-1)
+
+
 def test_position_more_than_limit_and_periodic_prompts() -> None:
     cfg = QueueConfig(
         "q",

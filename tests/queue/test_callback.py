@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ccboard.queue import erlang
 from ccboard.queue import events as ev
-from ccboard.queue.acd import QueueConfig
+from ccboard.queue.acd import Acd, QueueConfig
 from ccboard.queue.callback import CallbackConfig, CallbackCore, CallbackOffer, CallbackOutcome
+from ccboard.queue.durable import Durable
 from ccboard.queue.events import Outcome
+from ccboard.store import open_store
 from tests.queue.helpers import Host
 
 TZ = "Europe/Berlin"
@@ -71,6 +74,7 @@ def test_chosen_time_inside_hours_is_booked_and_fires() -> None:
     req = next(a for a in out if isinstance(a, ev.CallbackRequest))
     assert req.mode == "time" and req.promised == T0 + 8 * 3600
     assert not any(isinstance(a, ev.KeepPlace) for a in out)
+    assert ev.LeaveForCallback("c1") in out  # off the line until then
     assert core.next_deadline() == req.promised
     assert core.on_timeout(req.promised - 1) == []
     assert core.on_timeout(req.promised) == [ev.EnqueueCallback("c1", "q", "5551000", 5)]
@@ -137,3 +141,31 @@ def test_end_to_end_with_the_acd_kept_promise() -> None:
 
     k = kpi.compute(h.ledger, until=kp.promised + 1)
     assert (k.callback_requests_due, k.callback_kept, k.callback_kept_rate) == (1, 1, 1.0)
+
+
+def test_booked_time_leaves_the_line_then_comes_back_through_the_durable_cores(tmp_path: Path) -> None:
+    """A waiting caller books 18:00: it leaves the ACD's line in the booking's decision
+    (EXITWITHKEY 2, the agents' queue goes on without it); at 18:00 the callback enters the queue
+    under the same call id, reaches an agent and is dialled."""
+    store = open_store(f"sqlite:///{tmp_path / 'booked.db'}")
+    acd, core = Acd([QueueConfig("q")]), CallbackCore(CallbackConfig(tz=TZ))
+    d = Durable(store, "e", {"acd": acd, "callback": core})
+    for e in (ev.AddMember("a", "q"), ev.AgentLogin("a"), ev.CallArrives("busy", "q")):
+        d.feed("acd", e, T0)
+    d.feed("acd", ev.AgentAnswered("busy", "a"), T0)
+    d.feed("acd", ev.CallArrives("c1", "q", callerid="5551000"), T0 + 1)
+    d.feed("callback", CallbackOffer("c1", "q", "5551000", 1, 0.01, 120.0, 1), T0 + 5)
+    for k in "2121800":  # callback, this number, choose a time, 18:00
+        d.feed("callback", ev.CallerKey("c1", k), T0 + 6)
+    dec = d.feed("callback", ev.CallerKey("c1", "1"), T0 + 7)
+    assert [e.event for e in dec.ledger] == ["CALLBACKREQUEST", "EXITWITHKEY"]
+    assert dec.ledger[1].data()[0] == "2" and "c1" not in acd.calls
+    assert d.feed("acd", ev.CallerHangup("c1"), T0 + 8).ledger == []  # it left already: no ABANDON
+    d.feed("acd", ev.CallEnded("busy", "agent"), T0 + 60)
+    dec = d.timeouts(T0 + 8 * 3600)
+    assert [e.event for e in dec.ledger] == ["ENTERQUEUE"] and ev.RingAgent(
+        "c1", "a", 15.0, "callback 5551000"
+    ) in dec.actions
+    dec = d.feed("acd", ev.AgentAnswered("c1", "a"), T0 + 8 * 3600 + 2)
+    assert ev.DialCallback("c1", "5551000", "a", "callback 5551000") in dec.actions
+    store.close()

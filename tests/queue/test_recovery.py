@@ -41,7 +41,15 @@ from tests.queue.conftest import BACKENDS, store_url_for
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 4
 HOLD = 300.0  # virtual s after a kill target at which the process waits for its kill
-TERMINAL = {"COMPLETEAGENT", "COMPLETECALLER", "ABANDON", "EXITCALLBACK", "EXITWITHTIMEOUT", "EXITEMPTY"}
+TERMINAL = {
+    "COMPLETEAGENT",
+    "COMPLETECALLER",
+    "ABANDON",
+    "EXITCALLBACK",
+    "EXITWITHTIMEOUT",
+    "EXITEMPTY",
+    "EXITWITHKEY",
+}
 
 
 def _spawn(url: str, hold: float | None = None) -> subprocess.Popen[str]:

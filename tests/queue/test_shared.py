@@ -1,7 +1,9 @@
 """Callbacks shared by several queue engines on one store (ccboard.queue.shared).
 
 Booked times go to the shared callbacks table with the booking (both backends); the sans-IO core
-turns claims into virtual callers and outcomes into finishes; and two engine processes, each with
+turns claims into virtual callers and outcomes into finishes; an engine restarted under its name
+after its lease expired does not dial a row another engine took (the claim is re-checked in the
+dialling decision's transaction, on two store connections); and two engine processes, each with
 its own sim board, on one PostgreSQL dial every callback exactly once to an answer, one of them
 SIGKILLed mid-run, the other taking over its claims when their lease expires.
 """
@@ -18,16 +20,17 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from ccboard.queue import events as ev
+from ccboard.queue.acd import Acd, QueueConfig
 from ccboard.queue.callback import CallbackConfig, CallbackCore, CallbackOffer, CallbackOutcome
 from ccboard.queue.durable import Durable, decode, encode
 from ccboard.queue.events import Outcome, QueueError
-from ccboard.queue.shared import FinishShared, SharedCallbacks, SharedClaimed
+from ccboard.queue.shared import FinishShared, SharedCallbacks, SharedClaimed, SharedLost
 from ccboard.store import open_store
 from ccboard.store.records import DONE, FAILED, PENDING, Callback
 from tests.queue.conftest import BACKENDS, store_url_for
@@ -110,6 +113,78 @@ def test_booked_time_goes_to_the_shared_table_with_the_booking(
     store.finish_callback(again[0], "answered", WALL + 700.0)
     assert store.callback("c1").state == DONE
     store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_engine_restarted_after_its_lease_does_not_dial_a_stint_taken_over(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Engine A claims a due shared callback; it waits in A's line (no agent yet) while A stalls
+    past its lease, and engine B, on its own store connection, takes the row over and dials it
+    (the dialling decision renews B's claim). A is restarted under its name and replays its
+    journal: the stint is back in line and reaches A's agent, but the decision that would dial it
+    re-checks the claim in its own transaction and finds B's, so A does not dial it; the stint
+    ends in A's ACD and A records no outcome for a row that is B's."""
+    url = store_url_for(backend, tmp_path, request, "sharedlost")
+    sa, sb = open_store(url), open_store(url)
+    wall = [WALL]  # the shared clock
+
+    def engine(store: Any, name: str) -> tuple[Durable, Acd, SharedCallbacks]:
+        acd, shared = Acd([QueueConfig("bank")]), SharedCallbacks(CallbackConfig(tz=TZ))
+        d = Durable(store, name, {"acd": acd, "shared": shared}, clock=lambda: wall[0], lease=60.0)
+        return d, acd, shared
+
+    sa.add_callback(Callback("cb1", "cb1", "bank", "5551234", WALL, WALL))
+    da, _, _ = engine(sa, "A")
+    da.start_fresh()
+    da.feed("acd", ev.AddMember("ann", "bank"), T0)
+    got = sa.claim_callbacks("A", WALL, lease=60.0, queues=["bank"])
+    assert [(g.id, g.claim_seq) for g in got] == [("cb1", 1)]
+    da.feed("shared", SharedClaimed(tuple(got)), T0)  # in line: nobody logged in to take it
+    # A stalls; its lease runs out and B takes the row and dials it
+    wall[0] = WALL + 61.0
+    taken = sb.claim_callbacks("B", wall[0], lease=60.0, queues=["bank"])
+    assert [(g.id, g.claimed_by, g.claim_seq) for g in taken] == [("cb1", "B", 2)]
+    db_, _, b_shared = engine(sb, "B")
+    db_.start_fresh()
+    for e in (ev.AddMember("bob", "bank"), ev.AgentLogin("bob")):
+        db_.feed("acd", e, T0 + 61)
+    db_.feed("shared", SharedClaimed(tuple(taken)), T0 + 61)
+    wall[0] = WALL + 70.0
+    dec = db_.feed("acd", ev.AgentAnswered("cb1.1", "bob"), T0 + 70)
+    assert [a.callid for a in dec.actions if isinstance(a, ev.DialCallback)] == ["cb1.1"]
+    assert dec.lost_dials == [] and sb.callback("cb1").claim_until == WALL + 70.0 + 60.0  # renewed
+    # A restarted under its name: the journal puts the stint back in its line
+    sa.close()
+    sa = open_store(url)
+    da, acd, a_shared = engine(sa, "A")
+    da.recover(T0 + 75)
+    assert "cb1.1" in a_shared.held and "cb1.1" in acd.calls
+    da.feed("acd", ev.AgentLogin("ann"), T0 + 76)  # rings ann for the stint
+    dec = da.feed("acd", ev.AgentAnswered("cb1.1", "ann"), T0 + 77)
+    assert [a.callid for a in dec.actions if isinstance(a, ev.DialCallback)] == ["cb1.1"]
+    assert dec.lost_dials == ["cb1.1"]  # not to be dialled: B holds the row
+    row = sa.callback("cb1")
+    assert (row.state, row.claimed_by, row.claim_seq, row.claim_until) == ("claimed", "B", 2, WALL + 130.0)
+    # what A's engine does then (QueueEngine._claim_lost): end the stint, forget the row
+    lost = [("acd", ev.CallbackDialResult("cb1.1", Outcome.LOST)), ("shared", SharedLost("cb1.1"))]
+    dec = da.feed_many(lost, T0 + 78)
+    assert [e.event for e in dec.ledger] == ["EXITCALLBACK"] and dec.lost_claims == 0
+    assert a_shared.held == {} and acd.agent_state("ann") is not ev.AgentState.ON_CALL
+    # B's answer is the one outcome recorded
+    dec = db_.feed_many(
+        [
+            ("acd", ev.CallbackDialResult("cb1.1", Outcome.ANSWERED)),
+            ("shared", CallbackOutcome("cb1.1", Outcome.ANSWERED)),
+        ],
+        T0 + 80,
+    )
+    assert dec.lost_claims == 0 and b_shared.held == {}
+    assert (sa.callback("cb1").state, sa.callback("cb1").outcome) == (DONE, "answered")
+    results = [(r.server, r.data1) for r in sa.ledger() if r.event == "CALLBACKRESULT"]
+    assert results == [("B", "answered")]
+    sa.close()
+    sb.close()
 
 
 # ------------------------------------------------------------------ two processes, one PostgreSQL
