@@ -22,7 +22,9 @@ A booked time promises itself.
 virtual) or LeaveForCallback (booked time: the caller leaves the line, EXITWITHKEY "2"; this core
 wakes at that time and emits EnqueueCallback with ``priority``; with ``shared`` set,
 ShareCallback instead: a row of the store's shared table that any engine may claim, see
-ccboard.queue.shared), an SMS confirmation (SendSms, for the outbox)
+ccboard.queue.shared; a kept place with ``shared`` set is also a ShareCallback, a row this engine
+holds while the place waits in its line, so that another engine takes it over if this one dies),
+an SMS confirmation (SendSms, for the outbox)
 and a goodbye prompt + Hangup.
 
 **Outcomes** (CallbackOutcome, from the ACD's CONNECT / EXITCALLBACK): answered ends it;
@@ -42,6 +44,7 @@ from zoneinfo import ZoneInfo
 from ccboard.queue import erlang
 from ccboard.queue import events as ev
 from ccboard.queue.events import NONE, Action, Outcome, QueueError
+from ccboard.store.records import AT_TIME, KEEP_PLACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class CallbackOffer(ev.Event):
     arrival_rate: float  # calls per s
     aht: float  # s
     staffed: int
+    entered: float | None = None  # epoch s the caller entered the line (None: now)
+    priority: int = 0  # the caller's priority in line
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,10 @@ class CallbackOutcome(ev.Event):
 
 @dataclass(frozen=True, slots=True)
 class ShareCallback(Action):
-    """Write a booked-time callback to the shared callbacks table (any engine may dial it)."""
+    """Write a callback to the shared callbacks table. A booked time ("at_time") is pending and
+    any engine may dial it at `due`; a kept place ("keep_place") is held by this engine while its
+    virtual caller waits here, `due` being when the caller entered the line (epoch s, engine
+    clock) and `priority` its priority there: another engine takes it over if this one dies."""
 
     callid: str
     queuename: str
@@ -73,6 +81,8 @@ class ShareCallback(Action):
     due: float  # epoch s
     max_attempts: int
     sms: str
+    mode: str = AT_TIME
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ class CallbackConfig:
     priority: int = 5  # of a booked callback when it enters the queue
     max_digits: int = 15
     sms: str = "We will call you back at {time} on {number}. Ref {ref}."
-    shared: bool = False  # booked times go to the shared table (ccboard.queue.shared), not a timer
+    shared: bool = False  # callbacks go to the shared table (ccboard.queue.shared), not a timer
 
 
 @dataclass(slots=True, eq=False)
@@ -105,6 +115,8 @@ class _Menu:
     rate: float
     aht: float
     staffed: int
+    entered: float
+    priority: int
     state: str = "OFFERED"
     number: str = ""
     digits: str = ""
@@ -133,6 +145,16 @@ class CallbackCore:
         self.requests: dict[str, _Request] = {}
         self._timers: list[tuple[float, int, _Request, int]] = []
         self._tseq = count()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A journal snapshot's state: the time zone is rebuilt from the configuration."""
+        state = dict(self.__dict__)
+        del state["tz"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.tz = ZoneInfo(self.cfg.tz)
 
     # ------------------------------------------------------------ maths
 
@@ -177,6 +199,8 @@ class CallbackCore:
                 event.arrival_rate,
                 event.aht,
                 event.staffed,
+                now if event.entered is None else event.entered,
+                event.priority,
             )
             out.append(ev.Prompt(event.callid, "callback-offer"))
         elif isinstance(event, ev.CallerKey):
@@ -301,6 +325,12 @@ class CallbackCore:
         text = self.cfg.sms.format(time=self._fmt_time(promised), number=m.number, ref=m.callid)
         if mode == "place":
             out.append(ev.KeepPlace(m.callid, m.number, promised))
+            if self.cfg.shared:  # the place stays in this engine's line; the row outlives it
+                r.done = True  # its outcome is the shared core's (ccboard.queue.shared)
+                out.append(
+                    ShareCallback(m.callid, m.queuename, m.number, m.entered, self.cfg.max_attempts, text,
+                                  KEEP_PLACE, m.priority)
+                )  # fmt: skip
         else:
             out.append(ev.LeaveForCallback(m.callid))
             if self.cfg.shared:

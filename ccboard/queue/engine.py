@@ -151,12 +151,17 @@ class QueueEngine:
     `server`'s name. `resume`: on bind, replay that journal (the engine or its process died and
     was restarted on the same store) and end the legs lost with it; kept-place and scheduled
     callbacks, agents' states and the queues' figures carry on. Without it the journal is only
-    appended to (a fresh run on a store that already holds one).
+    appended to (a fresh run on a store that already holds one). `snapshot_every`: save a
+    snapshot of the cores every that many journal entries, so that a resume replays only the
+    entries after the latest one (0: never).
 
     `shared`: take part in the store's shared callbacks (ccboard.queue.shared): every
     `claim_every` board s, claim due rows of the bound queues (lease `claim_lease` s of
     `shared_clock`, the wall clock all servers share) for the agents that are free, dial them as
-    kept places are dialled, and record each outcome once in the shared table.
+    kept places are dialled, and record each outcome once in the shared table With
+    ``CallbackConfig(shared=True)`` the kept places booked here are rows of that table too, held
+    by this engine (claims renewed every third of `claim_lease`) and taken over by another engine
+    if this one dies.
 
     `overflow`: take part in overflow between sites (ccboard.queue.overflow) for its queue, every
     `claim_every` board s: offer callers to the other sites when the live SL from the shared ledger
@@ -187,6 +192,7 @@ class QueueEngine:
         claim_every: float = 0.5,
         claim_lease: float = 60.0,
         overflow: OverflowCore | None = None,
+        snapshot_every: int = 0,
     ) -> None:
         self.store = store
         self.acd = acd
@@ -223,8 +229,14 @@ class QueueEngine:
         self.lost_claims = 0  # shared outcomes not recorded: the claim had expired (lease too short)
         self._queues: list[str] = []
         self._next_claim = 0.0
+        self._next_renew = float("-inf")  # shared clock s
         self.durable = Durable(
-            store, server, cores, clock=shared_clock if shared is not None else None, lease=claim_lease
+            store,
+            server,
+            cores,
+            clock=shared_clock if shared is not None else None,
+            lease=claim_lease,
+            snapshot_every=snapshot_every,
         )
         self.lost_dials = 0  # shared stints not dialled: their claim was lost before the dial
         self.resume = resume
@@ -274,6 +286,8 @@ class QueueEngine:
                 self._claim_shared(now)
             if self.overflow is not None:
                 self._overflow(now)
+        if self.shared is not None and self.shared.held:
+            self._renew_shared()
 
     def _free_agents(self) -> int:
         return sum(
@@ -332,6 +346,19 @@ class QueueEngine:
         if got:
             self._feed(SharedClaimed(tuple(got)), now, core="shared")
 
+    def _renew_shared(self) -> None:
+        """Every third of a lease (shared clock), extend the claims of the rows held here (kept
+        places waiting in this line, claimed rows not yet dialled), so that only an engine that
+        died or stalled loses them. A claim found lost is left to the dial's re-check."""
+        assert self.shared is not None
+        wall = self.shared_clock()
+        if wall < self._next_renew:
+            return
+        self._next_renew = wall + self.claim_lease / 3
+        lost = self.store.renew_callbacks(list(self.shared.held.values()), wall + self.claim_lease)
+        if lost:
+            log.warning("shared callbacks %s: claims taken over by another engine", ", ".join(lost))
+
     def idle(self) -> bool:
         """Nothing waiting, ringing, connected or pending (the run may stop)."""
         pending = self.callbacks.pending() if self.callbacks is not None else []
@@ -369,7 +396,8 @@ class QueueEngine:
         """A kept-place callback's dial ended: the ACD and the callback core learn it in one
         decision (one transaction), so a crash cannot leave the stint ended but no retry booked."""
         inputs: list[tuple[str, ev.Event]] = [("acd", ev.CallbackDialResult(callid, outcome))]
-        if self.callbacks is not None and callid in self.callbacks.requests:
+        r = self.callbacks.requests.get(callid) if self.callbacks is not None else None
+        if r is not None and not r.done:  # a shared kept place's outcome is the shared core's
             inputs.append(("callback", CallbackOutcome(callid, outcome)))
         if self.shared is not None and callid in self.shared.held:
             inputs.append(("shared", CallbackOutcome(callid, outcome)))
@@ -670,7 +698,9 @@ class QueueEngine:
             except ev.QueueError:
                 return
             rate, aht, staffed = self.acd.live_rates(w.queue, now)
-            self._feed(CallbackOffer(w.callid, w.queue, call.ani, pos, rate, aht, staffed), now)
+            c = self.acd.calls[w.callid]  # its place, kept in the shared table if it keeps it
+            offer = CallbackOffer(w.callid, w.queue, call.ani, pos, rate, aht, staffed, c.enter, c.priority)
+            self._feed(offer, now)
 
     async def _prompt(self, w: _Waiter, call: IvrCall, a: ev.Prompt) -> None:
         name = a.prompt.replace("-", "_")

@@ -10,6 +10,22 @@ core puts each into the ACD as a virtual caller (``EnqueueCallback``) under a st
 the journal entry and the CALLBACKRESULT row: an outcome is recorded once, and only while this
 engine's claim still holds. A claim whose engine died expires and another engine takes it.
 
+**Kept places** ("press 2, then 1: keep my place"; ``CallbackConfig(shared=True)``) are rows too,
+so that a promise outlives its server. The booking writes the row already claimed by this engine
+(``ShareCallback`` mode "keep_place", lease ``Durable.lease``), with the place it keeps: ``due`` =
+when the caller entered the line (shared clock), ``priority`` = its priority there; ``Durable``
+feeds the row here as ``SharedKept`` in the same decision, so the journal holds it and the ACD's
+virtual caller (the call id itself is the stint) is dialled, re-checked and finished like any
+claimed row. While the place waits in this engine's line the host renews the claim
+(``Repository.renew_callbacks``). If the engine dies, the lease lapses and another engine claims
+the row like a due booked time (``due`` is in the past: due at once; oldest place first) and
+puts it in its own line at ``max(priority, cfg.priority)``. We hand it over as due at once rather
+than rebuild its place in the other engine's line because that line is another set of callers
+whose places were never compared with it: the caller already waited their turn once, was promised
+a time by SMS, and the line that kept their place is gone with its server, so the fair choice is
+to serve them next at callback priority. A retry after no answer is a pending row due later, as
+for a booked time.
+
 Before a held row is dialled, ``Durable`` re-checks its claim in the transaction that records the
 dial (CALLBACKATTEMPT) and renews it for the dial; if it no longer holds (this engine stalled or
 was restarted under its name after the lease expired, and another engine took the row), the
@@ -29,7 +45,7 @@ from ccboard.queue.callback import CallbackConfig, CallbackOutcome
 from ccboard.queue.events import NONE, Action, Outcome, QueueError
 from ccboard.store.records import Callback
 
-__all__ = ["FinishShared", "SharedCallbacks", "SharedClaimed", "SharedLost", "stint_id"]
+__all__ = ["FinishShared", "SharedCallbacks", "SharedClaimed", "SharedKept", "SharedLost", "stint_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +53,14 @@ class SharedClaimed(ev.Event):
     """Rows this engine has just claimed from the shared table (as the store returned them)."""
 
     callbacks: tuple[Callback, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SharedKept(ev.Event):
+    """A kept place booked here, written to the shared table claimed by this engine (the row as
+    written); its stint is the caller's own call id, already a virtual caller in this ACD."""
+
+    callback: Callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +104,13 @@ class SharedCallbacks:
                 if sid in self.held:
                     raise QueueError(f"shared callback {cb.id}: stint {sid} claimed twice")
                 self.held[sid] = cb
-                out.append(ev.EnqueueCallback(sid, cb.queue, cb.number, self.cfg.priority))
+                prio = max(cb.priority, self.cfg.priority)  # a kept place taken over: served next
+                out.append(ev.EnqueueCallback(sid, cb.queue, cb.number, prio))
+        elif isinstance(event, SharedKept):
+            cb = event.callback
+            if cb.callid in self.held:
+                raise QueueError(f"shared callback {cb.id}: kept place {cb.callid} held twice")
+            self.held[cb.callid] = cb
         elif isinstance(event, SharedLost):
             if self.held.pop(event.callid, None) is None:
                 raise QueueError(f"shared callback stint {event.callid}: not held here")

@@ -63,6 +63,10 @@ class Strategy:
     ring_all: bool = False
     penalty_first: bool = True  # (penalty, level) dominate the metric
 
+    def __reduce__(self) -> tuple[Callable[[str], Strategy], tuple[str]]:
+        """Pickled by name (a journal snapshot): the metric is a function of this module."""
+        return strategy, (self.name,)
+
     def pick(self, cands: Sequence[Member], rot: Rotation) -> list[Member]:
         """The member(s) to ring from the candidates (all available and eligible); [] if none."""
         if not cands:

@@ -19,6 +19,10 @@ CANCELLED: Final = "cancelled"
 TAKEN: Final = "taken"  # an overflow offer another site will answer
 VOID: Final = "void"  # a taken overflow offer whose caller was served at home first
 
+# Callback modes (Callback.mode).
+AT_TIME: Final = "at_time"
+KEEP_PLACE: Final = "keep_place"
+
 # CDR dispositions, as Asterisk's cdr.conf names them.
 ANSWERED: Final = "ANSWERED"
 NO_ANSWER: Final = "NO ANSWER"
@@ -95,6 +99,9 @@ class Callback:
     """A promised call back to a caller who left the queue.
 
     mode: "keep_place" (due when their virtual place reaches an agent) or "at_time" (due at `due`).
+    A kept place is written claimed by the engine whose line keeps it, with `due` = the time its
+    caller entered the line and `priority` = the caller's priority there (its virtual place): if
+    that engine dies, its lease lapses and another engine takes the row over, oldest place first.
     `claim_seq` counts claims; completing needs the claim_seq the worker was handed, so a worker
     whose claim expired and was taken over cannot record a second outcome.
     """
@@ -116,6 +123,7 @@ class Callback:
     claim_until: float = 0.0
     claim_seq: int = 0
     finished: float = 0.0
+    priority: int = 0  # in line (a kept place's, or 0: the engine's callback priority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +244,22 @@ class JournalEntry:
     core: str
     kind: str
     body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSnapshot:
+    """A server's queue cores as they were after its journal entry `seq` (so a restart replays only
+    the entries after it); the journal itself is kept whole.
+
+    time: that entry's "now" (s since the epoch); config: a fingerprint of the cores'
+    configuration (a snapshot of another configuration is not used); body: the state, base64 text.
+    """
+
+    server: str
+    seq: int
+    time: float
+    config: str
+    body: str
 
 
 R = TypeVar("R")

@@ -11,7 +11,8 @@ Rules every method keeps:
   lease: a worker that dies leaves rows that another worker may claim once `claim_until` passed,
   and finishing a row needs the `claim_seq` it was handed, so an outcome is recorded once.
   Claim many at once (limit=N) and finish them together (finish_callbacks) for throughput;
-- the journal keeps each queue engine's inputs for replay after a crash (ccboard.queue.durable).
+- the journal keeps each queue engine's inputs for replay after a crash (ccboard.queue.durable);
+  journal snapshots keep its cores as they were after one entry, so a replay starts there.
 
 Callers pass "now" (s since the epoch); the store reads no clock. One Repository owns one
 database connection: use one per thread or process.
@@ -41,6 +42,7 @@ from ccboard.store.records import (
     CampaignAttempt,
     Cdr,
     JournalEntry,
+    JournalSnapshot,
     LedgerEvent,
     OverflowOffer,
     QueueMember,
@@ -139,6 +141,7 @@ _INS_CALLBACK: Final = _insert("callbacks", Callback, "id")
 _INS_ATTEMPT: Final = _insert("campaign_attempts", CampaignAttempt, "campaign, contact, attempt")
 _INS_SMS: Final = _insert("sms_outbox", SmsMessage, "id")
 _INS_JOURNAL: Final = _insert("journal", JournalEntry, "server, seq")
+_INS_SNAPSHOT: Final = _insert("journal_snapshots", JournalSnapshot, "server, seq")
 _INS_OFFER: Final = _insert("overflow_offers", OverflowOffer, "id")
 
 
@@ -309,6 +312,24 @@ class Repository(ABC):
                 != 1
             ]
         return held, lost
+
+    def renew_callbacks(self, held: Sequence[Callback], until: float) -> list[str]:
+        """Extend the claims of `held` (rows as claimed) until `until` (shared clock s), one
+        transaction; returns the ids whose claim no longer holds (expired and taken over, or
+        finished). A worker keeps its kept-place rows this way while they wait in its line."""
+        if not held:
+            return []
+        with self.tx("renew", "callbacks", held[0].id) as t:
+            return [
+                cb.id
+                for cb in held
+                if t.run(
+                    "UPDATE callbacks SET claim_until = ?"
+                    " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
+                    (until, cb.id, CLAIMED, cb.claimed_by, cb.claim_seq),
+                ).rowcount
+                != 1
+            ]
 
     def _record(
         self,
@@ -851,6 +872,21 @@ class Repository(ABC):
                 (server, after),
             )
 
+    def save_snapshot(self, snap: JournalSnapshot) -> None:
+        """Store a snapshot of a server's cores (idempotent by server/seq)."""
+        with self.tx("add", "journal_snapshots", f"{snap.server}/{snap.seq}") as t:
+            t.values(_INS_SNAPSHOT, [_values(snap)])
+
+    def latest_snapshot(self, server: str, config: str, upto: int | None = None) -> JournalSnapshot | None:
+        """The server's snapshot with the highest seq (<= upto if given) taken under `config`."""
+        sql = f"SELECT {_cols(JournalSnapshot)} FROM journal_snapshots WHERE server = ? AND config = ?"
+        params: tuple[Any, ...] = (server, config)
+        if upto is not None:
+            sql, params = sql + " AND seq <= ?", (*params, upto)
+        with self.tx("read", "journal_snapshots", server, write=False) as t:
+            got = t.rows(JournalSnapshot, sql + " ORDER BY seq DESC LIMIT 1", params)
+        return got[0] if got else None
+
     def journal_seq(self, server: str) -> int:
         """The last seq a server's journal holds (0 if none)."""
         with self.tx("read", "journal", server, write=False) as t:
@@ -924,6 +960,6 @@ def _callback_finished(
     vals = (state, attempts, outcome, due, finished, "", 0.0)
     new = Callback(
         cb.id, cb.callid, cb.queue, cb.number, due, cb.created, cb.mode, state, attempts,
-        cb.max_attempts, outcome, cb.context, cb.sms, "", 0.0, cb.claim_seq, finished,
+        cb.max_attempts, outcome, cb.context, cb.sms, "", 0.0, cb.claim_seq, finished, cb.priority,
     )  # fmt: skip
     return new, dict(zip(_CALLBACK_FINISH_COLS, vals, strict=True))

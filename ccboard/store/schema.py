@@ -180,6 +180,22 @@ _V3 = [
     _both("CREATE INDEX overflow_offers_site ON overflow_offers (site, state)"),
 ]
 
+_V4 = [
+    ("ALTER TABLE callbacks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",) * 2,
+]
+
+_V5 = [
+    _both(
+        """CREATE TABLE journal_snapshots (
+            server TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            time {REAL} NOT NULL,
+            config TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (server, seq))"""
+    ),
+]
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(
         1,
@@ -198,6 +214,18 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "overflow offers: callers one site offers to the others by live service level",
         tuple(lite for lite, _ in _V3),
         tuple(pg for _, pg in _V3),
+    ),
+    Migration(
+        4,
+        "callbacks.priority: a kept place's priority in line, so another server can take it over",
+        tuple(lite for lite, _ in _V4),
+        tuple(pg for _, pg in _V4),
+    ),
+    Migration(
+        5,
+        "journal snapshots: the queue cores after a journal entry, so a restart replays only the tail",
+        tuple(lite for lite, _ in _V5),
+        tuple(pg for _, pg in _V5),
     ),
 )
 

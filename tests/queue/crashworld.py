@@ -178,9 +178,9 @@ def digest(d: Durable) -> dict[str, Any]:
     }
 
 
-def main(url: str, server: str, hold: float | None = None) -> None:
+def main(url: str, server: str, hold: float | None = None, snapshot_every: int = 0) -> None:
     store = open_store(url)
-    d = Durable(store, server, cores())
+    d = Durable(store, server, cores(), snapshot_every=snapshot_every)
     w = World(d)
     last = store.journal(server)[-1].time if store.journal_seq(server) else None
     if last is None:

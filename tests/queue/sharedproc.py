@@ -4,9 +4,9 @@
 Its own sim board (4 FXO lines out, 2 agents on FXS ports), queue "bank", and a
 ``SharedCallbacks`` core: it claims due rows of the shared callbacks table for its free agents,
 dials each on a spare line and connects it to the agent. Board time is virtual; the leases are in
-wall time (the clock the servers share). Prints "dial <stint> <number>" as each dial starts
-(once its CALLBACKATTEMPT is written) and, once the table has nothing pending or claimed and the
-engine is idle, "done <json>".
+wall time (the clock the servers share). Prints "dial <stint> <number> <wall>" as each dial
+starts (once its CALLBACKATTEMPT is written; <wall>: the shared clock then) and, once the table
+has nothing pending or claimed and the engine is idle, "done <json>".
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,7 @@ def main(url: str, server: str, seed: int) -> None:
     def report(runner: IvrRunner) -> None:
         for e in engine.emitted[told[0] :]:
             if e.EVENT == "CALLBACKATTEMPT":
-                print(f"dial {e.callid} {e.row()[5]}", flush=True)
+                print(f"dial {e.callid} {e.row()[5]} {time.time()!r}", flush=True)
         told[0] = len(engine.emitted)
 
     runner = IvrRunner(
