@@ -611,8 +611,8 @@ CC_HOT static void lag_products(const float *restrict x, int L, const float *res
 /* Solve (q T + d I) c = e for the symmetric Toeplitz T[m][n] = rho[|m - n|] by Levinson's
  * recursion (Golub and Van Loan, algorithm 4.7.2), in double, on the system scaled to a unit
  * diagonal: O(8^2) where Cholesky is O(8^3). The projection's step coefficients. Returns 0 if
- * the matrix is not positive definite (a reflection coefficient reaches 1). */
-static int apa_solve(const float *rho, double q, double d, const float *e, double *c)
+ * the matrix is not positive definite (a reflection coefficient reaches 1). One channel's. */
+static int apa_solve1(const float *rho, double q, double d, const float *e, double *c)
 {
     const double t0 = q * rho[0] + d;
     if (!(t0 > 0.0))
@@ -657,6 +657,75 @@ static int apa_solve(const float *rho, double q, double d, const float *e, doubl
         }
     }
     return 1;
+}
+
+/* The same recursion for up to 4 channels at once, channel k in lane k (the batch call). Its
+ * divisions and short sums are one long dependency chain (about 26 of the ~205 cycles a sample
+ * at 1024 taps, measured), which 4 lanes share. Each lane does apa_solve1's operations in its
+ * order, with no contraction (C99 mode), so its bits are apa_solve1's: a channel's output does
+ * not depend on the call. 4 lanes of double, not 8: a 512-bit division takes about twice the
+ * latency of a 256-bit one, and 4 channels' taps and history still fit in L1 between their
+ * filter and update passes (8 lanes measured slower). Bit k of the result is set where lane k's
+ * matrix is positive definite; other lanes' c are not to be used. */
+typedef double v4df __attribute__((vector_size(32)));
+typedef int64_t v4di __attribute__((vector_size(32)));
+#define SOLVE_LANES 4
+
+#define APA_SOLVE(NAME, ATTR)                                                                 \
+    ATTR static unsigned NAME(const v4df *restrict rho, const v4df *restrict qd,              \
+                              const v4df *restrict e, v4df *restrict c)                       \
+    {                                                                                         \
+        const v4df q = qd[0], d = qd[1];                                                      \
+        const v4df one = {1.0, 1.0, 1.0, 1.0};                                                \
+        const v4df t0 = q * rho[0] + d;                                                       \
+        v4di ok = t0 > 0.0;                                                                   \
+        const v4df it0 = one / t0;                                                            \
+        v4df r[B], y[B];                                                                      \
+        for (int k = 1; k < B; k++)                                                           \
+            r[k] = q * rho[k] * it0;                                                          \
+        v4df alpha = -r[1], beta = one;                                                       \
+        y[0] = -r[1];                                                                         \
+        c[0] = e[0] * it0;                                                                    \
+        for (int k = 1; k < B; k++) {                                                         \
+            beta *= (one - alpha) * (one + alpha);                                            \
+            ok &= beta > 0.0;                                                                 \
+            const v4df ib = one / beta;                                                       \
+            v4df v = e[k] * it0;                                                              \
+            for (int i = 0; i < k; i++)                                                       \
+                v -= r[i + 1] * c[k - 1 - i];                                                 \
+            const v4df mu = v * ib;                                                           \
+            for (int i = 0; i < k; i++)                                                       \
+                c[i] += mu * y[k - 1 - i];                                                    \
+            c[k] = mu;                                                                        \
+            if (k < B - 1) {                                                                  \
+                v4df a = -r[k + 1];                                                           \
+                for (int i = 0; i < k; i++)                                                   \
+                    a -= r[i + 1] * y[k - 1 - i];                                             \
+                alpha = a * ib;                                                               \
+                v4df t[B];                                                                    \
+                for (int i = 0; i < k; i++)                                                   \
+                    t[i] = y[i] + alpha * y[k - 1 - i];                                       \
+                for (int i = 0; i < k; i++)                                                   \
+                    y[i] = t[i];                                                              \
+                y[k] = alpha;                                                                 \
+            }                                                                                 \
+        }                                                                                     \
+        unsigned bits = 0;                                                                    \
+        for (int l = 0; l < SOLVE_LANES; l++)                                                 \
+            bits |= (ok[l] != 0) << l;                                                        \
+        return bits;                                                                          \
+    }
+APA_SOLVE(apa_solve_base, ATTR_BASE)
+#if HAVE_CLONES /* the ymm build: one instruction per operation, where the base build takes two */
+APA_SOLVE(apa_solve_avx2, ATTR_AVX2)
+#endif
+static unsigned apa_solve(const v4df *rho, const v4df *qd, const v4df *e, v4df *c)
+{
+#if HAVE_CLONES
+    if (isa() >= 1)
+        return apa_solve_avx2(rho, qd, e, c);
+#endif
+    return apa_solve_base(rho, qd, e, c);
 }
 
 /* sum of n values in 4 running sums (n >= 0, any): short dependency chains, a fixed order */
@@ -758,24 +827,49 @@ static void restore_fg(cc_echo_t *s)
     }
 }
 
-static void chunk_end(cc_echo_t *s)
+/* A chunk's end is done in two parts around the projection's solve, so that the batch call can
+ * solve several channels' systems at once: chunk_begin() up to the system, chunk_finish() from
+ * its solution. This is what passes between them. */
+typedef struct {
+    const float *xw;     /* history window of the chunk's first output */
+    int sh;              /* its window_shift() */
+    int active, adapt;   /* cancelling; adapting this chunk (then the system below is posed) */
+    float e2, s2;        /* the chunk's residual and Sin' energies */
+    float delta;         /* the normaliser's floor */
+    double q, d;         /* the system: (q T + d I) c = e, T from s->rho */
+    float gain[NGROUP];  /* IPNLMS gain per group of taps */
+} chunk_job_t;
+
+static void chunk_begin(cc_echo_t *s, chunk_job_t *j)
 {
     const int L = s->cfg.taps;
     const float *xw = s->hist + s->hpos - L + 1; /* window of the chunk's first output */
     const int sh = window_shift(s, xw);
+    j->xw = xw;
+    j->sh = sh;
     /* tone disabler: both directions, raw samples; its 80-sample windows end on chunk ends */
     if (s->cfg.flags & CC_ECHO_TONE_DISABLE) {
+        /* the sums in locals: the stores to the state could alias the tables and would force a
+         * reload per sample */
         const int ph = s->tone_ph;
+        float rzr = s->tone[0].zr, rzi = s->tone[0].zi, ren = s->tone[0].energy;
+        float szr = s->tone[1].zr, szi = s->tone[1].zi, sen = s->tone[1].energy;
         for (int n = 0; n < B; n++) {
             float cr = cc_echo_tone_cos[ph + n], ci = cc_echo_tone_sin[ph + n];
             float a = s->rraw[n], b = s->sraw[n];
-            s->tone[0].zr += a * cr;
-            s->tone[0].zi += a * ci;
-            s->tone[0].energy += a * a;
-            s->tone[1].zr += b * cr;
-            s->tone[1].zi += b * ci;
-            s->tone[1].energy += b * b;
+            rzr += a * cr;
+            rzi += a * ci;
+            ren += a * a;
+            szr += b * cr;
+            szi += b * ci;
+            sen += b * b;
         }
+        s->tone[0].zr = rzr;
+        s->tone[0].zi = rzi;
+        s->tone[0].energy = ren;
+        s->tone[1].zr = szr;
+        s->tone[1].zi = szi;
+        s->tone[1].energy = sen;
         s->tone_ph = ph + B;
         if (s->tone_ph == CC_ECHO_TONE_WIN) {
             s->tone_ph = 0;
@@ -836,12 +930,12 @@ static void chunk_end(cc_echo_t *s)
         const int ng = L / GROUP;
         const float alpha = s->cfg.alpha;
         const float delta = (float)L * DBM0(-60.0f);
-        float gain[NGROUP], c[B];
+        float *gain = j->gain;
         const float prop = 0.5f * (1.0f + alpha) * (float)ng / (sum4(s->gnorm, ng) + 1e-6f);
         for (int g = 0; g < ng; g++)
             gain[g] = 0.5f * (1.0f - alpha) + prop * s->gnorm[g];
         const float *be = s->benergy + (s->hpos - L) / B;
-        float e0[NGROUP], e8[NGROUP];
+        float e0[NGROUP] = {0}, e8[NGROUP] = {0}; /* all read: gcc cannot see that ng >= 1 */
         for (int g = 0; g < ng; g++) {
             const float *e = be + 4 * g;
             float mid = (e[1] + e[2]) + e[3];
@@ -864,16 +958,32 @@ static void chunk_end(cc_echo_t *s)
             s->lag_age = LAG_EVERY;
         }
         s->lag_age--;
-        double q = q0 > q8 ? q0 : q8;
-        double cd[B];
-        if (apa_solve(s->rho, q, APA_REG * q + delta, s->err, cd))
+        j->q = q0 > q8 ? q0 : q8;
+        j->d = APA_REG * j->q + delta;
+        j->delta = delta;
+    }
+    j->active = active;
+    j->adapt = adapt;
+    j->e2 = e2;
+    j->s2 = s2;
+}
+
+/* cd: the system's solution, if ok (else the chunk's step is plain block NLMS) */
+static void chunk_finish(cc_echo_t *s, const chunk_job_t *j, const double *cd, int ok)
+{
+    const int L = s->cfg.taps;
+    const int active = j->active;
+    const float e2 = j->e2, s2 = j->s2;
+    if (j->adapt) {
+        float c[B];
+        if (ok)
             for (int n = 0; n < B; n++)
                 c[n] = s->cfg.mu * (float)cd[n];
         else
             for (int n = 0; n < B; n++)
-                c[n] = s->cfg.mu * s->err[n] / (float)(B * q + delta);
-        update8(s->w, xw, sh, L, c, gain, s->gnorm);
-        if (!isfinite(sum4(s->gnorm, ng)))
+                c[n] = s->cfg.mu * s->err[n] / (float)(B * j->q + j->delta);
+        update8(s->w, j->xw, j->sh, L, c, j->gain, s->gnorm);
+        if (!isfinite(sum4(s->gnorm, L / GROUP)))
             restore_fg(s); /* cannot happen with finite input; never let it stick */
     }
 
@@ -949,28 +1059,30 @@ static void chunk_end(cc_echo_t *s)
 
 /* ---- per sample ---- */
 
+/* Round half away from zero, saturate. Written with selects, not branches: the sign of the
+ * residual and of the comfort noise is a coin toss each sample, which a branch mispredicts. */
 static int16_t clip16(float v)
 {
-    v = v < 0.0f ? v - 0.5f : v + 0.5f;
-    if (v >= 32767.0f)
-        return 32767;
-    if (v <= -32768.0f)
-        return -32768;
-    return (int16_t)v;
+    v += copysignf(0.5f, v);
+    v = v < 32767.0f ? v : 32767.0f;
+    v = v > -32768.0f ? v : -32768.0f;
+    return (int16_t)(int32_t)v;
 }
 
-static float comfort_noise(cc_echo_t *s)
+/* One sample of comfort noise; its state in locals of the caller's loop */
+static float comfort_noise(uint32_t *seed, float *y, float a, float g)
 {
-    s->cng_seed = s->cng_seed * 1664525u + 1013904223u;
-    float u = (float)(int32_t)s->cng_seed * (1.0f / 2147483648.0f);
-    s->cng_y = s->cng_a * s->cng_y + s->cng_g * u;
-    return s->cng_y;
+    *seed = *seed * 1664525u + 1013904223u;
+    float u = (float)(int32_t)*seed * (1.0f / 2147483648.0f);
+    *y = a * *y + g * u;
+    return *y;
 }
 
-/* Samples pos..pos+k-1 of the current chunk (k <= 8 - pos). The per-sample state lives in
- * locals for the loops (the stores to the float history could otherwise alias it and force a
- * reload per sample), with the same arithmetic in the same order. */
-static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, int k)
+/* Samples pos..pos+k-1 of the current chunk (k <= 8 - pos); returns 1 when the chunk is full
+ * (its end is then the caller's). The per-sample state lives in locals for the loops (the stores
+ * to the float history could otherwise alias it and force a reload per sample), with the same
+ * arithmetic in the same order. */
+static int run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *sout, int k)
 {
     const int L = s->cfg.taps;
     const int hpf = (s->cfg.flags & CC_ECHO_HPF) != 0;
@@ -1058,19 +1170,67 @@ static void run(cc_echo_t *s, const int16_t *rin, const int16_t *sin, int16_t *s
         }
     } else {
         const int cng = (s->cfg.flags & CC_ECHO_CNG) != 0;
+        const float cng_a = s->cng_a, cng_g = s->cng_g;
+        uint32_t seed = s->cng_seed;
+        float cng_y = s->cng_y;
         for (int m = 0; m < k; m++) {
             float e = sinf[m] - y[m];
             err[m] = e;
             if (dt[m])
                 sout[m] = clip16(e);
             else
-                sout[m] = cng ? clip16(comfort_noise(s)) : 0;
+                sout[m] = cng ? clip16(comfort_noise(&seed, &cng_y, cng_a, cng_g)) : 0;
         }
+        s->cng_seed = seed;
+        s->cng_y = cng_y;
     }
     s->pos = p0 + k;
-    if (s->pos == B) {
-        s->pos = 0;
-        chunk_end(s);
+    if (s->pos < B)
+        return 0;
+    s->pos = 0;
+    return 1;
+}
+
+/* The ends of the chunks of up to SOLVE_LANES channels, their systems solved together.
+ * Measured (harness: 128 channels, 1024 taps, 64-byte aligned states, rdtsc per 1 ms batch,
+ * 10th percentile, median of 12 rounds alternating builds): 207 -> 193 reference cycles per
+ * sample with the grouped solve (about 4 %), clip16 without branches and the comfort noise and
+ * tone sums in locals (about 3 %); the outputs are bit-identical to the one-at-a-time code. */
+static void chunk_end(cc_echo_t *const *s, int nch)
+{
+    chunk_job_t job[SOLVE_LANES];
+    if (nch == 1) {
+        double cd[B];
+        chunk_begin(s[0], &job[0]);
+        const int ok = job[0].adapt && apa_solve1(s[0]->rho, job[0].q, job[0].d, s[0]->err, cd);
+        chunk_finish(s[0], &job[0], cd, ok);
+        return;
+    }
+    const v4df unit = {1.0, 1.0, 1.0, 1.0};
+    v4df rho[B], e[B], c[B], qd[2] = {unit, unit}; /* unused lanes: the identity, e = 0 */
+    for (int k = 0; k < B; k++) {
+        rho[k] = k == 0 ? unit : unit - unit;
+        e[k] = unit - unit;
+    }
+    int posed = 0;
+    for (int ch = 0; ch < nch; ch++) {
+        chunk_begin(s[ch], &job[ch]);
+        if (job[ch].adapt) {
+            posed = 1;
+            qd[0][ch] = job[ch].q;
+            qd[1][ch] = job[ch].d;
+            for (int k = 0; k < B; k++) {
+                rho[k][ch] = s[ch]->rho[k];
+                e[k][ch] = s[ch]->err[k];
+            }
+        }
+    }
+    const unsigned ok = posed ? apa_solve(rho, qd, e, c) : 0;
+    for (int ch = 0; ch < nch; ch++) {
+        double cd[B];
+        for (int k = 0; k < B; k++)
+            cd[k] = c[k][ch];
+        chunk_finish(s[ch], &job[ch], cd, (ok >> ch) & 1);
     }
 }
 
@@ -1081,7 +1241,8 @@ static void process_one(cc_echo_t *s, const int16_t *rin, const int16_t *sin, in
         size_t k = (size_t)(B - s->pos);
         if (k > n - i)
             k = n - i;
-        run(s, rin + i, sin + i, sout + i, (int)k);
+        if (run(s, rin + i, sin + i, sout + i, (int)k))
+            chunk_end(&s, 1);
         i += k;
     }
 }
@@ -1105,7 +1266,31 @@ int cc_echo_process_batch(cc_echo_t *const *s, size_t nch, const int16_t *rin, c
     for (size_t c = 0; c < nch; c++)
         if (!valid(s[c]))
             return CC_ERR_ARG;
-    for (size_t c = 0; c < nch; c++)
-        process_one(s[c], rin + c * stride, sin + c * stride, sout + c * stride, n);
+    /* Chunk by chunk across the channels, their chunk ends in groups (see apa_solve) when all
+     * are at the same place in their chunk, as a bank's are; else channel by channel. Either way
+     * each channel does the same operations as alone. */
+    int same = 1;
+    for (size_t c = 1; c < nch; c++)
+        same &= s[c]->pos == s[0]->pos;
+    if (!same || nch < 2) {
+        for (size_t c = 0; c < nch; c++)
+            process_one(s[c], rin + c * stride, sin + c * stride, sout + c * stride, n);
+        return (int)n;
+    }
+    size_t i = 0;
+    while (i < n) {
+        size_t k = (size_t)(B - s[0]->pos);
+        if (k > n - i)
+            k = n - i;
+        for (size_t c0 = 0; c0 < nch; c0 += SOLVE_LANES) {
+            const size_t m = nch - c0 < SOLVE_LANES ? nch - c0 : SOLVE_LANES;
+            int full = 0;
+            for (size_t c = c0; c < c0 + m; c++)
+                full = run(s[c], rin + c * stride + i, sin + c * stride + i, sout + c * stride + i, (int)k);
+            if (full)
+                chunk_end(s + c0, (int)m);
+        }
+        i += k;
+    }
     return (int)n;
 }

@@ -109,23 +109,44 @@ static void test_splits(void)
     }
 }
 
+/* A batch solves its channels' chunk-end systems 4 at a time when all are at the same place in
+ * their chunks, else goes channel by channel: 6 channels (a full group and a partial one), calls
+ * of 8 samples, of 5 (chunks cut across calls), and channels out of step with each other
+ * (channel 0 fed 3 samples alone first): each channel's output is a single canceller's. */
 static void test_batch_bypass_restore(void)
 {
-    enum { CH = 3, T = 4000 };
+    enum { CH = 6, T = 4000 };
     static int16_t r[CH][T], x[CH][T], o[CH][T], single[T];
-    cc_echo_t st[CH], *p[CH];
-    for (int c = 0; c < CH; c++) {
-        p[c] = cc_echo_init(&st[c], NULL);
-        memcpy(r[c], rin + 1000 * c, sizeof(r[c]));
-        memcpy(x[c], sinp + 1000 * c, sizeof(x[c]));
-    }
-    for (int t = 0; t < T; t += 8)
-        check(cc_echo_process_batch(p, CH, &r[0][t], &x[0][t], &o[0][t], T, 8) == 8, "batch");
-    for (int c = 0; c < CH; c++) {
-        cc_echo_t one;
-        cc_echo_init(&one, NULL);
-        cc_echo_process(&one, r[c], x[c], single, T);
-        check(memcmp(single, o[c], sizeof(single)) == 0, "batch channel %d differs from single", c);
+    static cc_echo_t st[CH];
+    cc_echo_t *p[CH];
+    static const int calls[] = {8, 5, 8};
+    for (int mode = 0; mode < 3; mode++) {
+        for (int c = 0; c < CH; c++) {
+            p[c] = cc_echo_init(&st[c], NULL);
+            memcpy(r[c], rin + 1000 * c, sizeof(r[c]));
+            memcpy(x[c], sinp + 1000 * c, sizeof(x[c]));
+        }
+        int t = 0;
+        if (mode == 2) {
+            /* channel 0 ahead by 3 samples: it gets them alone, then the rest shifted */
+            cc_echo_process(p[0], r[0], x[0], o[0], 3);
+            memmove(r[0], r[0] + 3, (T - 3) * sizeof(int16_t));
+            memmove(x[0], x[0] + 3, (T - 3) * sizeof(int16_t));
+            t = 3; /* the batch covers T - 3 samples */
+        }
+        for (int a = 0; a + calls[mode] <= T - t; a += calls[mode])
+            check(cc_echo_process_batch(p, CH, &r[0][a], &x[0][a], &o[0][a], T, (size_t)calls[mode])
+                      == calls[mode], "batch");
+        const int done = (T - t) / calls[mode] * calls[mode];
+        for (int c = 0; c < CH; c++) {
+            cc_echo_t one;
+            cc_echo_init(&one, NULL);
+            cc_echo_process(&one, rin + 1000 * c, sinp + 1000 * c, single, T);
+            /* channel 0 in mode 2: samples 3.. of the single run are at o[0][0..] */
+            const int16_t *want = single + (mode == 2 && c == 0 ? 3 : 0);
+            check(memcmp(want, o[c], (size_t)done * sizeof(int16_t)) == 0,
+                  "batch (mode %d) channel %d differs from single", mode, c);
+        }
     }
     /* bypass: Sout == Sin exactly */
     cc_echo_set_bypass(p[0], 1);
