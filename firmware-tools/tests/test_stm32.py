@@ -222,3 +222,91 @@ def test_arbitrary_bytes_never_crash_the_device(tmp_path: Path, junk: list[bytes
         assert board.boot() is None
     finally:
         board.close()
+
+
+# --- batches: the next request starts with the previous reply ----------------------------------
+
+
+def run_batch(pair: Pair, reqs: list[stm32.Request], cuts: list[int]) -> list[stm32.Action]:
+    """Drive a batch, handing each device reply to the host in pieces cut at `cuts` (mod length);
+    returns every Reply/Failed in order."""
+    acts = pair.host.begin_batch(reqs, pair.now)
+    ends: list[stm32.Action] = []
+    k = 0
+    while True:
+        ends += [a for a in acts if not isinstance(a, stm32.Send)]
+        wire = b"".join(a.data for a in acts if isinstance(a, stm32.Send))
+        if not pair.host.busy:
+            assert not wire  # nothing is sent once the batch is over
+            return ends
+        reply = pair.dev.receive_data(wire, pair.now) if wire else b""
+        if not reply:
+            pair.now = pair.host.next_deadline() or pair.now
+            acts = pair.host.on_timeout(pair.now)
+            continue
+        cut = cuts[k % len(cuts)] % (len(reply) + 1) if cuts else len(reply)
+        k += 1
+        acts = pair.host.receive_data(reply[:cut], pair.now)
+        if cut < len(reply):
+            assert not any(isinstance(a, stm32.Send) for a in acts[:-1])  # one frame in flight
+            acts += pair.host.receive_data(reply[cut:], pair.now)
+
+
+def test_batch_sends_the_next_command_with_the_reply(p: Pair) -> None:
+    p.call(stm32.ExtendedErase(pages=(0,)))
+    w, r = stm32.WriteMemory(BASE, b"abcd"), stm32.ReadMemory(BASE, 4)
+    acts = p.host.begin_batch([w, r], 0.0)
+    assert acts == [stm32.Send(b"\x31\xce")] and p.host.queued == 1
+    acts = p.host.receive_data(p.dev.receive_data(acts[0].data, 0.0), 0.0)  # type: ignore[union-attr]
+    assert acts == [stm32.Send(stm32.address_frame(BASE))]
+    acts = p.host.receive_data(p.dev.receive_data(acts[0].data, 0.0), 0.0)  # type: ignore[union-attr]
+    assert acts == [stm32.Send(b"\x03abcd" + bytes([3 ^ stm32.xor(b"abcd")]))]
+    acts = p.host.receive_data(p.dev.receive_data(acts[0].data, 0.0), 0.0)  # type: ignore[union-attr]
+    # the write's final ACK ends it and, in the same list, starts the read
+    assert acts == [stm32.Reply(w, None), stm32.Send(b"\x11\xee")] and p.host.queued == 0
+
+
+def test_batch_failure_drops_the_rest(p: Pair) -> None:
+    reqs: list[stm32.Request] = [stm32.ReadMemory(BASE, 4), stm32.ReadMemory(0x40000000, 4), stm32.GetId()]
+    ends = run_batch(p, reqs, [])
+    assert ends[0] == stm32.Reply(reqs[0], b"\xff" * 4)
+    assert isinstance(ends[1], stm32.Failed) and isinstance(ends[1].error, Stm32NackError)
+    assert len(ends) == 2 and not p.host.busy and p.host.queued == 0
+    assert p.call(stm32.GetId()) == 0x413  # the link is usable again
+
+
+def test_batch_checks_every_request_before_sending() -> None:
+    host = stm32.Stm32Host()
+    with pytest.raises(ValueError):
+        host.begin_batch([stm32.GetId(), stm32.WriteMemory(BASE + 2, b"ab")], 0.0)
+    assert host.bytes_sent == 0 and not host.busy and host.queued == 0
+
+
+def test_xor_of_long_blocks() -> None:
+    rnd = random.Random(5)
+    for n in (0, 1, 15, 16, 17, 255, 256, 257):
+        data = rnd.randbytes(n)
+        want = 0
+        for b in data:
+            want ^= b
+        assert stm32.xor(data) == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    blocks=st.lists(st.binary(min_size=1, max_size=256), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(0, 300), max_size=8),
+)
+def test_batch_gives_what_single_calls_give(tmp_path_factory, blocks: list[bytes], cuts: list[int]) -> None:
+    """Arbitrary splits of the device's replies: the same replies, in order, as single calls."""
+    p = Pair(tmp_path_factory.mktemp("batch"))
+    p.call(stm32.Init())
+    p.call(stm32.ExtendedErase(pages=(0,)))
+    writes = [stm32.WriteMemory(BASE + 256 * i, b) for i, b in enumerate(blocks)]
+    reads = [stm32.ReadMemory(w.address, len(w.data)) for w in writes]
+    ends = run_batch(p, [*writes, *reads, stm32.GetId()], cuts)
+    assert ends == [
+        *(stm32.Reply(w, None) for w in writes),
+        *(stm32.Reply(r, w.data) for r, w in zip(reads, writes, strict=True)),
+        stm32.Reply(stm32.GetId(), 0x413),
+    ]
