@@ -23,15 +23,10 @@ from tests.vm import run_vm
 
 GUEST = Path(__file__).resolve().parent / "vm" / "guest"
 STAGE_BUDGET_S = 300.0  # issue 11: the stage adds at most 5 minutes to CI on a fresh machine
-# MFC/R2 against OpenR2 and `ccboard check`'s DTMF and R2 rows once lost or repeated digits when
-# the TCG guest fell behind the line with 1 ms ticks; ticked once per driver block, with deeper
+# MFC/R2 against OpenR2, `ccboard check`'s DTMF and R2 rows and the IVR's collected digits once
+# lost or repeated digits when the TCG guest fell behind the line with 1 ms ticks; ticked once
+# per driver block (the IVR runner too, since it takes board time from the board), with deeper
 # buffers and mf_threshold, they pass every time (tests/vm/README.md has the counts) and must.
-# One test still depends on 1 ms ticks keeping up: the IVR runner counts 1 ms per tick, so
-# vm_ivr.py's board ticks 1 ms at a time, and 1 s of line time took its loop 0.86-1.62 s while
-# the digits were keyed; a keyed digit was lost in 2 of 5 runs since its buffers were deepened
-# (64 and 128 octets). A failure of it (only a failure: an error is a harness fault) is
-# reported as xfail with the guest's message; ring, offer, answer and clear must pass.
-KNOWN_UNRELIABLE = {"vm_ivr::test_ivr_collects_the_digits_on_the_real_driver"}
 
 
 @dataclass(frozen=True)
@@ -120,14 +115,7 @@ def test_in_vm(vm_stage: Stage, test_id: str) -> None:
     bad = [c for c in mine if c.outcome != "passed"]
     if not bad:
         return
-    report = "\n\n".join(f"{c.name} {c.outcome} in the VM ({c.seconds:.1f} s):\n{c.message}" for c in bad)
-    if all(_known_unreliable(c) for c in bad):
-        pytest.xfail(f"1 ms ticks in the TCG guest not reliable (see KNOWN_UNRELIABLE): {report}")
-    pytest.fail(report)
-
-
-def _known_unreliable(c: GuestCase) -> bool:
-    return f"{c.module}::{c.name.split('[')[0]}" in KNOWN_UNRELIABLE and c.outcome == "failed"
+    pytest.fail("\n\n".join(f"{c.name} {c.outcome} in the VM ({c.seconds:.1f} s):\n{c.message}" for c in bad))
 
 
 def test_vm_guest_run_is_complete(vm_stage: Stage) -> None:
@@ -135,10 +123,9 @@ def test_vm_guest_run_is_complete(vm_stage: Stage) -> None:
     known = {tid.split("::")[1] for tid in guest_tests()}
     strays = [c.name for c in vm_stage.cases if c.name.split("[")[0] not in known]
     assert strays == [], f"guest cases with no host test: {strays}"
-    hard = [c.name for c in vm_stage.cases if c.outcome != "passed" and not _known_unreliable(c)]
-    assert hard == [], f"guest cases failed: {hard}"
-    if not any(c.outcome != "passed" for c in vm_stage.cases):
-        assert vm_stage.rc == 0, f"guest pytest exit status {vm_stage.rc} with every case passed"
+    failed = [c.name for c in vm_stage.cases if c.outcome != "passed"]
+    assert failed == [], f"guest cases failed: {failed}"
+    assert vm_stage.rc == 0, f"guest pytest exit status {vm_stage.rc} with every case passed"
 
 
 def test_vm_stage_time_and_tick(vm_stage: Stage) -> None:

@@ -15,9 +15,9 @@ each, so the per-tick cost in Python is paid once per N ms. A slow machine keeps
 driver that way (measured in the DAHDI VM stage's TCG guest, tests/vm/README.md: with 1 ms
 ticks it fell behind real time and the driver dropped audio). Events keep their sample-exact
 times (the kernels stream over any block size); line events are reported at the end of the tick
-that saw them, and a machine fed `now` once per tick steps every N ms. For loops that handle
-any tick length (the signalling drivers, `ccboard check`); code that counts 1 ms per tick (the
-IVR runner) needs tick=1.
+that saw them, and a machine fed `now` once per tick steps every N ms. The signalling drivers,
+`ccboard check`, the board commands and the IVR runner all take board time from `t`, so they
+work at any tick length.
 
 Buffers (DAHDI_SET_BUFINFO): `buffers` blocks each way (default 32, the driver's maximum: 64 ms
 with 16-octet blocks). DAHDI's default of 2 blocks overruns: the driver's core timer moves audio

@@ -1,7 +1,9 @@
 """`ccboard scan|cfg|status|monitor|test`: the dahdi-tools a DAHDI user knows, on any board URL.
 
 Every command takes a board URL (default `sim://`): `sim://...` runs the simulated board in this
-process (in virtual time where the command allows it), `dahdi://...` the DAHDI driver.
+process (in virtual time where the command allows it), `dahdi://...` the DAHDI driver. A board
+may tick N ms at a time (`dahdi://...?block=64&tick=8`: rows of 8N samples); status, monitor and
+test pace and size their work in board ms, so any tick works.
 """
 
 from __future__ import annotations
@@ -16,6 +18,28 @@ import numpy as np
 
 DEFAULT_URL = "sim://"
 SETTLE_TICKS = 50  # let framing align before reporting (a real board has been running)
+SAMPLES_PER_MS = 8
+
+
+def _tick_ms(board: Any) -> int:
+    """Board ms per tick (the rows' length / 8: 1 on the sim, `tick=N` on the DAHDI backend)."""
+    return int(board.rx.shape[1]) // SAMPLES_PER_MS
+
+
+class _TickClock:
+    """A 1 ms clock (RealClock) paced per board tick of n ms: each wait is n of its ticks."""
+
+    def __init__(self, clock: Any, n: int) -> None:
+        self.clock = clock
+        self.n = n
+
+    @property
+    def tick(self) -> int:
+        return int(self.clock.tick) // self.n
+
+    def wait_next(self) -> int:
+        """Wait for the board tick's last ms; return the ms lost."""
+        return sum(self.clock.wait_next() for _ in range(self.n))
 
 
 def _positive_float(text: str) -> float:
@@ -197,12 +221,13 @@ def status(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 t.add_row(*r)
             return t
 
-        clock = RealClock()
+        n = _tick_ms(board)
+        clock = _TickClock(RealClock(), n)
         end = None if args.seconds is None else time.monotonic() + args.seconds
         with Live(table(), refresh_per_second=4) as live:
             try:
                 while end is None or time.monotonic() < end:
-                    board.run(clock, lambda ev: None, ticks=250)
+                    board.run(clock, lambda ev: None, ticks=max(1, 250 // n))  # ~250 ms
                     live.update(table())
             except KeyboardInterrupt:
                 pass
@@ -218,8 +243,9 @@ def monitor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         if not ch.signalling.is_voice:
             out(f"ccboard monitor: {ch} carries no audio ({ch.signalling.value})")
             return 2
-        ticks = int(round(args.seconds * 1000))
-        buf = np.zeros((ticks, 8, 2), np.int16)
+        n = _tick_ms(board)
+        ticks = -(-int(round(args.seconds * 1000)) // n)  # board ticks of n ms (the last one whole)
+        buf = np.zeros((ticks, n * SAMPLES_PER_MS, 2), np.int16)
         k = 0
 
         def grab(events: list[Any]) -> None:
@@ -228,7 +254,7 @@ def monitor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             buf[k, :, 1] = board.tx[ch.index]
             k += 1
 
-        clock: Any = VirtualClock() if args.url.startswith("sim:") else RealClock()
+        clock: Any = VirtualClock() if args.url.startswith("sim:") else _TickClock(RealClock(), n)
         board.run(clock, grab, ticks=ticks)
         with wave.open(args.out, "wb") as w:
             w.setnchannels(2)
@@ -236,24 +262,30 @@ def monitor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             w.setframerate(8000)
             w.writeframes(buf.reshape(-1, 2).astype("<i2").tobytes())
         rms = np.sqrt(np.mean(buf.astype(np.float64) ** 2, axis=(0, 1)))
-        out(f"{ch}: {ticks * 8} samples to {args.out} (rx rms {rms[0]:.0f}, tx rms {rms[1]:.0f})")
+        n_samples = buf.shape[0] * buf.shape[1]
+        out(f"{ch}: {n_samples} samples to {args.out} (rx rms {rms[0]:.0f}, tx rms {rms[1]:.0f})")
     return 0
 
 
 def tick_test(args: argparse.Namespace, out: Callable[[str], None]) -> int:
-    """Tick on a real 1 ms clock for --seconds and report how well the ticks kept time.
+    """Tick on a real clock (one board tick every N ms: 1 ms, or the board's `tick=N`) for
+    --seconds and report how well the ticks kept time.
 
-    Per second (1000 ticks), like dahdi_test: accuracy = 100 - |elapsed - 1 s| / 1 s in %. Over the
-    run: % of ticks that started before the next one was due, the worst lateness and the tick cost."""
+    Per second (1000 ticks of 1 ms; 1000 // N of N ms), like dahdi_test: accuracy = 100 -
+    |elapsed - expected| / expected in %. Over the run: % of ticks that started before the next one
+    was due, the worst lateness and the tick cost."""
     with _open(args.url) as board:
         _settle(board)
-        ticks = int(round(args.seconds * 1000))
+        n = _tick_ms(board)
+        tick_ns = n * 1_000_000
+        ticks = max(2, int(round(args.seconds * 1000)) // n)
+        per_s = max(2, 1000 // n)  # ticks in one report window (1 s, or just under)
         late = np.zeros(ticks, np.int64)
         cost = np.zeros(ticks, np.int64)
         starts = np.zeros(ticks, np.int64)
         t0 = time.monotonic_ns()
         for k in range(ticks):
-            due = t0 + k * 1_000_000
+            due = t0 + k * tick_ns
             now = time.monotonic_ns()
             if now < due:
                 time.sleep((due - now) / 1e9)
@@ -262,11 +294,12 @@ def tick_test(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             late[k] = now - due
             board.tick()
             cost[k] = time.monotonic_ns() - now
-        for s in range(1000, ticks + 1, 1000):
-            elapsed = (starts[s - 1] - starts[s - 1000]) * 1000 / 999
-            acc = 100.0 - abs(elapsed - 1e9) / 1e9 * 100.0
-            out(f"{1000 * 8} samples in {elapsed / 1e9 * 8000:.0f} sample intervals {acc:.3f}%")
-        on_time = float(np.mean(late < 1_000_000) * 100.0)
+        window_ns = per_s * tick_ns
+        for s in range(per_s, ticks + 1, per_s):
+            elapsed = (starts[s - 1] - starts[s - per_s]) * per_s / (per_s - 1)
+            acc = 100.0 - abs(elapsed - window_ns) / window_ns * 100.0
+            out(f"{window_ns // 125_000} samples in {elapsed / 1e9 * 8000:.0f} sample intervals {acc:.3f}%")
+        on_time = float(np.mean(late < tick_ns) * 100.0)
         out(f"--- Results after {ticks} ticks ---")
         out(
             f"on time: {on_time:.3f}%  worst lateness: {late.max() / 1e6:.3f} ms  "

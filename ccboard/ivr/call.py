@@ -7,7 +7,9 @@ awaits; when something a script waits for happens it calls `wake`. IvrCall is th
 wrapper: each operation starts work on the core and awaits the core's wake-up.
 
 Times a script passes are seconds (board time: virtual in tests and the demo); the core keeps
-board milliseconds.
+board milliseconds. A tick may be longer than 1 ms (a board that ticks N ms at a time: rows of 8N
+samples); on_tick is then fed N ms at once, digits keep their own ms, and timers fire at the end
+of the tick they fall in.
 
 Termination reasons of get_digits (Dialogic names; TM_ masks in parentheses):
   MAXDTMF (TM_MAXDTMF)    max_digits collected
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ccboard.ivr")
 
+_MS = 8  # samples per ms
 SECURE_TAIL_MS = 300  # after a secret entry: keep blanking until the line is this quiet
 TYPEAHEAD_MAX = 32  # digits kept in the buffer between collections
 
@@ -175,6 +178,11 @@ class DigitCollector:
         self.last_at = now
         if self.max_digits is not None and len(self.digits) >= self.max_digits:
             self.reason = Term.MAXDTMF
+
+    def ended_by(self, now: int) -> bool:
+        """check(now); True if a timer ended the collection."""
+        self.check(now)
+        return self.reason is not None
 
     def check(self, now: int) -> None:
         a = self.armed_at
@@ -379,6 +387,11 @@ class CallCore:
         if self.recorder is not None and self.recorder.on_digit(digit):
             woke = True
         c = self._collector
+        # a timer due before this digit's ms ends the collection first (with ticks of N ms it has
+        # not fired yet: timers run at the tick's end); the digit is then type-ahead
+        if c is not None and not c.done and c.ended_by(now - 1):
+            self.timers_changed()
+            woke = True
         if c is not None and not c.done:
             c.add(digit, now)
             self.timers_changed()
@@ -403,7 +416,8 @@ class CallCore:
         )
 
     def on_tick(self, now: int, rx: npt.NDArray[np.int16], tx: npt.NDArray[np.int16], t: int) -> None:
-        """One ms: play into tx, record rx, run the collector's timers (now in board ms, t in samples)."""
+        """One tick (len(rx) / 8 ms): play into tx, record rx, run the collector's timers (now in
+        board ms at the tick's end, t the board sample the tick's tx starts at)."""
         self.now = now
         wake = False
         if self.player.bank is not None and (self.player.playing or self._ended_at == now):
@@ -414,17 +428,21 @@ class CallCore:
             wake = self.player.end is not None
         elif self._moh is not None:
             if self._sched is None:
-                self._moh.fill(tx, t)
+                for k in range(0, tx.shape[0], _MS):  # MusicOnHold.fill writes 1 ms
+                    self._moh.fill(tx[k : k + _MS], t + k)
             self._tx_dirty = self._sched is None  # banked: the bank writes the row each tick
         elif self._tx_dirty:
             if self.bridged_to is None:
                 tx[:] = 0
             self._tx_dirty = False
-        if self.recorder is not None and self.recorder.active:
-            if not self.recorder.feed(rx, tx):
-                wake = True
-        if self.call_recorder is not None:
-            self.call_recorder.feed(rx, tx)
+        # the recorders count 1 ms per feed: a longer tick is fed 1 ms at a time
+        recording = self.recorder is not None or self.call_recorder is not None
+        for k in range(0, rx.shape[0], _MS) if recording else ():
+            if self.recorder is not None and self.recorder.active:
+                if not self.recorder.feed(rx[k : k + _MS], tx[k : k + _MS]):
+                    wake = True
+            if self.call_recorder is not None:
+                self.call_recorder.feed(rx[k : k + _MS], tx[k : k + _MS])
         c = self.collector
         if c is not None and not c.done:
             c.check(now)

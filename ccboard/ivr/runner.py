@@ -1,14 +1,23 @@
 """Running IVR scripts on a board: one asyncio task per call, each with its own TaskGroup, and
-the board's 1 ms tick in its own task that never awaits a script.
+the board's tick in its own task that never awaits a script.
 
-The tick task, every millisecond: clock.wait_next() (VirtualClock: at once; RealClock: sleeps
-to the tick, or returns at once while catching up within the driver buffer), BoardDriver.step()
+A tick is the board's: 1 ms on the sim, N ms on a board that ticks once per driver block (the
+DAHDI backend's `tick=N`: rows of 8N samples). Board time is taken from the board (`board.t`,
+advanced by the rows' length), never counted as 1 ms per tick: `ms`, timers, get_digits'
+timeouts, digit times and the signalling machines' `now` are all board time. A timer fires at
+the end of the tick it falls in (up to N - 1 ms late); a digit keeps its own ms (from its
+sample-exact time), and a collector timer due before it ends the collection first, as it would
+with 1 ms ticks.
+
+The tick task, every board tick: clock.wait_next() once per ms of the tick (VirtualClock: at
+once; RealClock: sleeps to the tick's end, or returns at once while catching up within the driver
+buffer; a clock paced by the driver may wait only for the tick's first), BoardDriver.step()
 (board tick + signalling machines; only the machines with line events, in-band audio or a due
 timer are touched, the timers from a heap), hands Digit events and call events to the calls'
 sync cores, plays every call's prompt and music on hold in one PlayerBank step, runs on_tick
 only of the cores in the hot set (recorders, secure tails, silencing tx), fires board-time
 timers (get_digits' timeouts among them), runs tick hooks (simulated callers), then yields to
-the event loop once (sleep(0)) so woken scripts run before the next tick. An idle call costs no
+the event loop once per board tick (sleep(0)) so woken scripts run before the next tick. An idle call costs no
 Python work per tick. It never waits for a script: a slow script only finds its call's audio a
 tick later.
 
@@ -17,7 +26,7 @@ machine seizes and dials) or on an ISDN PRI span (a Q.931 SETUP through libpri o
 span hunts or the script names; the network may move it to another B-channel before it answers).
 An outgoing leg leaves the runner when its line reports it released.
 
-Real time: RunnerStats.overruns counts ticks of audio lost (the RealClock's ticks past its
+Real time: RunnerStats.overruns counts ms of audio lost (the RealClock's 1 ms ticks past its
 driver buffer, and the board's own Overrun events); RunnerStats.lateness is the RealClock's
 Lateness (late ticks, p50/p99/max ms), so ticks that ran late but lost nothing are shown too.
 
@@ -93,8 +102,8 @@ class RunnerStats:
     hangups: int = 0  # the caller hung up during the script
     failed: int = 0  # the script raised
     deadline: int = 0  # the script hung past its deadline
-    ticks: int = 0
-    overruns: int = 0  # ticks of audio lost (past the clock's driver buffer, or the board's Overrun)
+    ticks: int = 0  # board ticks (of tick_ms each)
+    overruns: int = 0  # ms of audio lost (past the clock's driver buffer, or the board's Overrun)
     lateness: Lateness | None = None  # how late the ticks ran (a RealClock's; None on virtual time)
     tick_ns: list[int] = field(default_factory=list)  # cost of each tick's work (sampled)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (call id, what)
@@ -132,6 +141,10 @@ class IvrRunner:
         mf_variant: the MF tone set of their R2 registers ('r2_china' for China R2); pri: ISDN PRI
         spans whose B-channels carry calls too (their calls are inbound if in `inbound`)."""
         self.board = board
+        ts = board.tx.shape[1]
+        if ts < SAMPLES_PER_TICK or ts % SAMPLES_PER_TICK:
+            raise IvrError(f"IvrRunner: the board's rows of {ts} samples are not whole ms")
+        self.tick_ms = ts // SAMPLES_PER_TICK  # board ms per tick (1 on the sim)
         self.script = script
         self.prompts = prompts
         self.config = config or RunnerConfig()
@@ -175,8 +188,9 @@ class IvrRunner:
         self.finished: list[IvrCall] = []
         self.stats = RunnerStats()
         self.epoch = time.time()
-        self.ms = 0
-        self.players = PlayerBank()  # every call's prompt player, filled in one step a tick
+        self.ms = 0  # board ms since the runner started ticking
+        # every call's prompt player, filled in one step a tick (a tick's worth of samples)
+        self.players = PlayerBank(tick=board.tx.shape[1])
         self.hot: set[CallCore] = set()  # cores with per-tick work besides playing (CallCore.busy)
         self._timers: list[tuple[int, int, _Timer]] = []
         self._seq = itertools.count()
@@ -255,10 +269,13 @@ class IvrRunner:
 
     async def _ticker(self, until_ms: int | None, stop: Callable[[], bool] | None) -> None:
         sample_every = 16
+        wait, more = self.clock.wait_next, range(self.tick_ms - 1)
         while (
             not self._stop and (until_ms is None or self.ms < until_ms) and not (stop is not None and stop())
         ):
-            missed = self.clock.wait_next()
+            missed = wait()
+            for _ in more:  # the clock counts 1 ms ticks: a board tick of N ms is N of them
+                missed += wait()
             t0 = time.perf_counter_ns()
             self._tick(missed)
             if self.stats.ticks % sample_every == 0:
@@ -332,8 +349,9 @@ class IvrRunner:
 
     def _tick(self, missed: int) -> None:
         b = self.board
+        t0 = b.t
         events = self._step()
-        self.ms += 1
+        self.ms += (b.t - t0) // SAMPLES_PER_TICK
         self.stats.ticks += 1
         if missed:
             self.stats.overruns += missed
@@ -342,7 +360,9 @@ class IvrRunner:
             if isinstance(ev, Digit):
                 call = self.calls.get(ev.channel) or self._outgoing.get(ev.channel)
                 if call is not None:
-                    call._core.on_digit(ev.digit, ev.kind == "on", now)
+                    # the ms the digit's event fell in (this tick's last with 1 ms ticks)
+                    at = max(now - (b.t - ev.t) // SAMPLES_PER_TICK, now - self.tick_ms + 1)
+                    call._core.on_digit(ev.digit, ev.kind == "on", at)
             elif isinstance(ev, Overrun):
                 self.stats.overruns += ev.missed
         if self._call_events:

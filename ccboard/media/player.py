@@ -1,14 +1,18 @@
-"""Playing audio into one channel's tx row, 8 samples (1 ms) per tick, with barge-in.
+"""Playing audio into one channel's tx row, one board tick at a time, with barge-in.
 
-Player is a sync core: start() queues audio, fill(tx) writes the next 8 samples (silence after
-the end) and says whether it is still playing, digit() stops it at once when barge-in is on, so
-the tick after the digit's ON event is already silent (the stop lands within one tick).
+A tick is 8 samples (1 ms) on the sim and by default; a board may tick N ms at a time (the DAHDI
+backend's `tick=N`: rows of 8N samples), and then every fill writes 8N samples.
+
+Player is a sync core: start() queues audio, fill(tx) writes the next len(tx) samples (silence
+after the end) and says whether it is still playing, digit() stops it at once when barge-in is
+on, so the tick after the digit's ON event is already silent (the stop lands within one tick).
 
 PlayerBank plays every banked Player of a board in one vectorised step per tick: each distinct
 source array is copied once into a shared arena (at a tick boundary, padded with silence to
 whole ticks, so the last, short chunk needs no special case), and a tick is one gather of all
-playing rows' 16-byte chunks into the board's tx block. It also plays music on hold to the rows
-on hold, one broadcast per source. A banked Player is filled by its bank, never by fill().
+playing rows' chunks (one tick of int16 each) into the board's tx block. It also plays music on
+hold to the rows on hold, one broadcast per source. A banked Player is filled by its bank, never
+by fill().
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy.typing as npt
 
 from ccboard.media.moh import MusicOnHold
 
-TICK = 8  # samples per tick
+TICK = 8  # samples per ms (a 1 ms tick): positions in ms are samples / TICK
 
 
 class PlayEnd(enum.Enum):
@@ -95,17 +99,18 @@ class Player:
         return False
 
     def fill(self, tx: npt.NDArray[np.int16]) -> bool:
-        """Write the next tick into tx (len 8); False (and silence written) once nothing plays.
-        Not for a banked player: its bank fills it."""
+        """Write the next tick into tx (len(tx) samples: 8 per ms); False (and silence written)
+        once nothing plays. Not for a banked player: its bank fills it."""
         if self.slot >= 0:
             raise RuntimeError("Player.fill: this player is filled by its PlayerBank")
         n = self._x.size - self._pos
+        w = tx.shape[0]
         if n <= 0:
             tx[:] = 0
             return False
-        if n >= TICK:
-            tx[:] = self._x[self._pos : self._pos + TICK]
-            self._pos += TICK
+        if n >= w:
+            tx[:] = self._x[self._pos : self._pos + w]
+            self._pos += w
         else:
             tx[:n] = self._x[self._pos :]
             tx[n:] = 0
@@ -122,41 +127,31 @@ class _Source:
 
     def __init__(self, x: npt.NDArray[np.int16], off: int) -> None:
         self.x = x
-        self.off = off  # arena sample index, a multiple of TICK
+        self.off = off  # arena sample index, a multiple of the bank's tick
         self.refs = 0
-
-
-def _blocks(n: int) -> int:
-    """Ticks needed for n samples (the last one padded with silence)."""
-    return -(-n // TICK)
-
-
-def _as_blocks(tx: npt.NDArray[np.int16]) -> npt.NDArray[np.void]:
-    """tx (rows x 8 int16, C-contiguous) as one 16-byte element per row: a row is then one copy."""
-    if tx.dtype != np.int16 or tx.ndim != 2 or tx.shape[1] != TICK or not tx.flags.c_contiguous:
-        raise ValueError(f"PlayerBank.fill: tx must be a C-contiguous (rows, {TICK}) int16 array")
-    return tx.view(_BLOCK).reshape(-1)
-
-
-_BLOCK = np.dtype((np.void, 2 * TICK))  # one tick of one channel
 
 
 class PlayerBank:
     """Every banked Player of one board, plus its channels on hold: fill(tx, t) plays all of
-    them for one tick.
+    them for one tick of `tick` samples (the board's row length: 8 per ms).
 
     Prompts: each distinct source array is copied once into a shared arena, at a tick boundary
     and padded with silence to whole ticks, so a tick of every playing row is one gather of
-    16-byte blocks (block index per slot) and one scatter into tx. Music on hold (hold()): every
-    listener of one MusicOnHold hears the same stream (the 8 samples at board sample t), so a
+    one-tick blocks (block index per slot) and one scatter into tx. Music on hold (hold()): every
+    listener of one MusicOnHold hears the same stream (the samples from board sample t), so a
     tick is one broadcast per source; a playing prompt on a held row is written after it and wins.
     Ends are found without a per-tick scan: the bank keeps the tick of the soonest end."""
 
-    def __init__(self, capacity: int = 64, arena: int = 1 << 16) -> None:
-        """capacity: players before the slot arrays grow; arena: samples before it compacts."""
-        size = _blocks(max(arena, 2 * TICK)) * TICK
+    def __init__(self, capacity: int = 64, arena: int = 1 << 16, *, tick: int = TICK) -> None:
+        """capacity: players before the slot arrays grow; arena: samples before it compacts;
+        tick: samples per fill (the board's rx/tx row length, a positive multiple of 8)."""
+        if tick < TICK or tick % TICK:
+            raise ValueError(f"PlayerBank: tick={tick} samples is not a positive multiple of {TICK}")
+        self.tick = tick
+        self._block = np.dtype((np.void, 2 * tick))  # one tick of one channel
+        size = self._blocks(max(arena, 2 * tick)) * tick
         self._arena = np.zeros(size, np.int16)
-        self._arena_blocks = self._arena.view(_BLOCK)
+        self._arena_blocks = self._arena.view(self._block)
         self._used = 0  # arena samples in use (by live sources and by dead ones until _compact)
         self._sources: dict[int, _Source] = {}  # by id of the source array (kept alive here)
         self._n = 0  # playing players: slots 0.._n-1
@@ -171,10 +166,21 @@ class PlayerBank:
         self._held: dict[int, MusicOnHold] = {}  # tx row -> its music on hold
         self._hold_rows: list[tuple[MusicOnHold, npt.NDArray[np.int64]]] | None = []  # None: stale
         self._tx: npt.NDArray[np.int16] | None = None
-        self._tx_blocks: npt.NDArray[np.void] = np.zeros(0, _BLOCK)
+        self._tx_blocks: npt.NDArray[np.void] = np.zeros(0, self._block)
 
     def __len__(self) -> int:
         return self._n
+
+    def _blocks(self, n: int) -> int:
+        """Ticks needed for n samples (the last one padded with silence)."""
+        return -(-n // self.tick)
+
+    def _as_blocks(self, tx: npt.NDArray[np.int16]) -> npt.NDArray[np.void]:
+        """tx (rows x tick int16, C-contiguous) as one element per row: a row is then one copy."""
+        ts = self.tick
+        if tx.dtype != np.int16 or tx.ndim != 2 or tx.shape[1] != ts or not tx.flags.c_contiguous:
+            raise ValueError(f"PlayerBank.fill: tx must be a C-contiguous (rows, {ts}) int16 array")
+        return tx.view(self._block).reshape(-1)
 
     # -- music on hold ----------------------------------------------------------------------------
 
@@ -207,7 +213,8 @@ class PlayerBank:
         s = self._sources.get(id(x))
         if s is not None and s.x is x:
             return s
-        need = (_blocks(x.size) + 1) * TICK  # whole ticks, then a tick of silence
+        ts = self.tick
+        need = (self._blocks(x.size) + 1) * ts  # whole ticks, then a tick of silence
         if self._used + need > self._arena.size:
             self._compact(need)
         off = self._used
@@ -222,7 +229,8 @@ class PlayerBank:
         """Drop dead sources (and grow if still short), moving the live ones and their slots."""
         live = [s for s in self._sources.values() if s.refs > 0]
         size = self._arena.size
-        want = sum((_blocks(s.x.size) + 1) * TICK for s in live) + need
+        ts = self.tick
+        want = sum((self._blocks(s.x.size) + 1) * ts for s in live) + need
         while size < 2 * want:
             size *= 2
         arena = np.zeros(size, np.int16)
@@ -230,18 +238,18 @@ class PlayerBank:
         off = 0
         for s in live:
             arena[off : off + s.x.size] = s.x
-            shift[id(s)] = (off - s.off) // TICK
+            shift[id(s)] = (off - s.off) // ts
             s.off = off
-            off += (_blocks(s.x.size) + 1) * TICK
+            off += (self._blocks(s.x.size) + 1) * ts
         for i in range(self._n):
             self._blk[i] += shift[id(self._src[i])]
         self._arena = arena
-        self._arena_blocks = arena.view(_BLOCK)
+        self._arena_blocks = arena.view(self._block)
         self._used = off
         self._sources = {id(s.x): s for s in live}
 
     def add(self, p: Player) -> None:
-        """Start p (not in the bank yet) from its _pos (a multiple of TICK)."""
+        """Start p (not in the bank yet) from its _pos (a multiple of the bank's tick)."""
         s = self._place(p._x)
         s.refs += 1
         i = self._n
@@ -249,8 +257,8 @@ class PlayerBank:
             for name in ("_blk", "_endt", "_row"):
                 a = getattr(self, name)
                 setattr(self, name, np.concatenate([a, np.zeros(a.size, np.int64)]))
-        first = (s.off + p._pos) // TICK
-        end = self._ticks + _blocks(p._x.size - p._pos)
+        first = (s.off + p._pos) // self.tick
+        end = self._ticks + self._blocks(p._x.size - p._pos)
         self._blk[i] = first
         self._endt[i] = end
         self._row[i] = p.row
@@ -263,7 +271,7 @@ class PlayerBank:
     def position(self, p: Player) -> int:
         """Samples of p's audio played so far."""
         i = p.slot
-        return int(min(int(self._blk[i]) * TICK - self._src[i].off, p._x.size))
+        return int(min(int(self._blk[i]) * self.tick - self._src[i].off, p._x.size))
 
     def remove(self, p: Player) -> None:
         """Take p out (the last slot moves into its place)."""
@@ -287,16 +295,20 @@ class PlayerBank:
         p.slot = -1
 
     def fill(self, tx: npt.NDArray[np.int16], t: int = 0) -> None:
-        """One tick into tx (rows x 8, C-contiguous): the held rows' music at board sample t,
-        then every playing player's next 8 samples; the players whose audio ran out end DONE
+        """One tick into tx (rows x tick, C-contiguous): the held rows' music from board sample
+        t, then every playing player's next tick; the players whose audio ran out end DONE
         (their on_idle runs)."""
         if tx is not self._tx:
-            self._tx_blocks = _as_blocks(tx)
+            self._tx_blocks = self._as_blocks(tx)
             self._tx = tx
         if self._held:
+            ts = self.tick
             for m, rows in self._groups():
                 i = t % m.period
-                tx[rows] = m.samples[i : i + TICK]
+                if i + ts <= m.samples.size:
+                    tx[rows] = m.samples[i : i + ts]
+                else:  # a tick longer than MusicOnHold's one-tick (8-sample) overlap: wrap by index
+                    tx[rows] = m.samples[(i + np.arange(ts)) % m.period]
         n = self._n
         if n == 0:
             return

@@ -6,6 +6,7 @@ BITSCHANGED events, with ELAST on pending events as the driver does)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import deque
 from typing import Any
@@ -166,10 +167,10 @@ def test_dtmf_events_are_the_same_at_any_tick(bt: tuple[int, int], keyed: str) -
     assert _digits(block, tick, keyed) == one_ms
 
 
-@pytest.mark.parametrize("tick", [1, 4])
-def test_check_passes_on_looped_spans_at_any_tick(tick: int) -> None:
+@pytest.mark.parametrize(("block", "tick"), [(32, 1), (32, 4), (128, 16)])
+def test_check_passes_on_looped_spans_at_any_tick(block: int, tick: int) -> None:
     """`ccboard check` with R2 over the looped spans: DTMF both ways, CAS bits, an R2 call."""
-    with looped(32, tick) as board:
+    with looped(block, tick) as board:
         t0 = board.t
         results = run_checks(board, [(1, 31)], "itu")
         assert board.t > t0
@@ -190,3 +191,129 @@ def test_tick_must_divide_the_block(tmp_path: Any) -> None:
             open_board(f"dahdi://{conf}?{query}&device={tmp_path}/nodev")
     with pytest.raises(BoardError, match="tick='x'"):
         open_board(f"dahdi://{conf}?tick=x")
+
+
+# -- the IVR runner on a board of N ms ticks ----------------------------------------------------------
+
+IVR_PROMPT_MS = 300
+
+
+def _prompt() -> np.ndarray:
+    """A prompt that A-law carries unchanged (decoded octets), so the far end hears it exactly."""
+    octets = np.random.default_rng(7).integers(0, 256, IVR_PROMPT_MS * 8, dtype=np.uint8)
+    x = np.empty(octets.size, np.int16)
+    g711.alaw_decode(octets, x)
+    return x
+
+
+def _ivr_call(tick: int) -> tuple[list[tuple[str, str]], list[int], np.ndarray, Any]:
+    """An R2 call from channel 1 (ours, dialled by the runner) to the IVR on 31 over the looped
+    spans: the script plays a prompt, then collects three times while the caller keys, from
+    board time after the answer, 4071# (TERMDIGIT), 12 (IDDTIME), then nothing (FIRSTDIGIT).
+    Returns (digits, reason) per collection, the board ms each ended at (after the answer), what
+    channel 1 heard, and the runner."""
+    from ccboard.ivr import IvrCall, IvrRunner
+    from ccboard.signalling.r2 import R2Channel, variant
+
+    prompt = _prompt()
+    got: list[tuple[str, str]] = []
+    ended: list[int] = []
+
+    async def script(call: IvrCall) -> None:
+        await call.answer()
+        await call.play(prompt, barge_in=False)
+        for first, inter in ((10.0, 3.0), (10.0, 0.5), (1.0, 3.0)):
+            r = await call.get_digits(
+                max_digits=8, terminators="#", first_digit_timeout=first, inter_digit_timeout=inter
+            )
+            got.append((str(r.digits), r.reason.name))
+            ended.append(runner.ms)
+        await call.hangup()
+
+    v = variant("itu")
+    board = looped(128, tick)
+    row = board.channel(1).index
+    heard: list[np.ndarray] = []
+    keys = dtmf.DtmfGenerator(on_ms=60, off_ms=60)
+    plan: list[tuple[int, str]] = []  # (board ms after the answer, digits to key)
+    answered: list[int] = []
+
+    def caller(r: IvrRunner) -> None:
+        heard.append(board.rx[row].copy())
+        if answered and plan and r.ms - answered[0] >= plan[0][0]:
+            keys.put(plan.pop(0)[1])
+        if keys.pending:
+            keys.generate(board.tx.shape[1], out=board.tx[row])
+
+    runner = IvrRunner(
+        board,
+        script,
+        {},
+        machines={1: R2Channel(v, 1), 31: R2Channel(v, 31)},
+        inbound=[31],
+        tick_hooks=[caller],
+    )
+
+    async def main() -> None:
+        legs: list[IvrCall] = []
+        run = asyncio.create_task(
+            runner.run(until_ms=30_000, stop=lambda: bool(runner.finished and legs and legs[0].released))
+        )
+        while runner.ms < 200:  # both ends see each other's idle bits first
+            await asyncio.sleep(0)
+        legs.append(await runner.dial("5678", channel=1, timeout=20.0))
+        answered.append(runner.ms)
+        plan.extend([(IVR_PROMPT_MS + 500, "4071#"), (IVR_PROMPT_MS + 2000, "12")])
+        await run
+
+    try:
+        asyncio.run(main())
+    finally:
+        board.close()
+    return got, [e - answered[0] for e in ended], np.concatenate(heard), runner
+
+
+def _contains(hay: np.ndarray, needle: np.ndarray) -> bool:
+    starts = np.flatnonzero(hay[: hay.size - needle.size + 1] == needle[0])
+    return any(np.array_equal(hay[s : s + needle.size], needle) for s in starts.tolist())
+
+
+@pytest.mark.parametrize("tick", [4, 8, 16])
+def test_ivr_script_on_n_ms_ticks_collects_what_1_ms_ticks_do(tick: int) -> None:
+    """IvrRunner on a DahdiBoard of N ms ticks (rows of 8N samples): board time from the board,
+    so the same digits and the same termination reasons as with 1 ms ticks, each collection ending
+    within a few ticks of the same board ms, and the prompt heard whole by the far end."""
+    want, want_at, heard_1, r1 = _ivr_call(1)
+    assert want == [("4071", "TERMDIGIT"), ("12", "IDDTIME"), ("", "FIRSTDIGIT")]
+    got, at, heard, r = _ivr_call(tick)
+    assert got == want
+    assert r.tick_ms == tick and r.stats.ticks * tick == r.ms
+    assert [c.tags.get("_outcome") for c in r.finished] == ["completed"]
+    # a tick late at most for each of: the answer seen, the caller's keying started (a tick
+    # hook), the collection's timer fired
+    for a, b in zip(at, want_at, strict=True):
+        assert abs(a - b) <= 3 * tick, (at, want_at)
+    assert _contains(heard_1, _prompt()) and _contains(heard, _prompt())
+
+
+def test_board_commands_on_n_ms_ticks(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ccboard monitor` and `ccboard test` on a board of 8 ms ticks: the WAV holds the asked
+    seconds of both directions (rows of 64 samples), the timing test paces 8 ms ticks."""
+    import wave
+
+    from ccboard.cli import board as cli_board
+    from ccboard.cli.main import main
+
+    monkeypatch.setattr(cli_board, "_open", lambda url: looped(64, 8))
+    wav = tmp_path / "m.wav"
+    assert main(["monitor", "dahdi:///etc/dahdi/system.conf", "1", str(wav), "--seconds", "0.2"]) == 0
+    with wave.open(str(wav)) as w:
+        assert (w.getnchannels(), w.getframerate(), w.getnframes()) == (2, 8000, 1600)
+        x = np.frombuffer(w.readframes(1600), "<i2").reshape(-1, 2)
+    assert (x[:, 1] == 0).all()  # nothing sent
+    assert "1600 samples" in capsys.readouterr().out
+    assert main(["test", "dahdi:///etc/dahdi/system.conf", "--seconds", "1.2"]) == 0
+    out = capsys.readouterr().out
+    assert "--- Results after 150 ticks ---" in out and "8000 samples in" in out, out

@@ -30,19 +30,23 @@ RING_ON_MS, RING_OFF_MS = 1000, 2000
 KEY_AFTER_MS = 1000  # after the answer: the script is collecting by then
 LIMIT_MS = 20000
 # Octets per read/write (16 ms), 32 buffers each way: 256 ms queued to send, 512 ms to receive.
-# The IVR runner counts 1 ms per tick, so the board ticks 1 ms at a time (tick=1), which the TCG
-# guest runs up to 1.24x slower than real time while digits are keyed and collected (measured):
-# the driver's buffers carry that lag until the loop catches up.
+# One tick per block (tick=BLOCK/8 ms): the IVR runner takes board time from the board, so the
+# board, the loop-start machine, the runner and asyncio's yield run once per 16 ms, not per ms
+# (with 1 ms ticks the TCG guest ran up to 1.62x slower than real time while digits were keyed,
+# the transmit queue ran dry and digits were cut).
 BLOCK = 128
+TICK_MS = BLOCK // 8
 
 
 class DriverClock:
-    """The runner's clock paced by the driver: a tick that reads a block first waits for it."""
+    """The runner's clock paced by the driver: a tick that reads a block first waits for it. The
+    runner waits once per ms (tick_ms times per board tick): only a board tick's first ms polls."""
 
     def __init__(self, board: DahdiBoard, channo: int) -> None:
         self.board = board
         self.poll = select.poll()
         self.poll.register(board.fileno(channo), select.POLLIN | select.POLLPRI)
+        self.per_tick = board.rx.shape[1] // 8  # ms per board tick
         self._tick = 0
 
     @property
@@ -51,6 +55,8 @@ class DriverClock:
 
     def wait_next(self) -> int:
         self._tick += 1
+        if (self._tick - 1) % self.per_tick:
+            return 0  # a later ms of the same board tick
         if self.board.next_tick_reads and not self.poll.poll(0):
             if not self.poll.poll(PACE_TIMEOUT_S * 1000):
                 raise AssertionError(f"no block from the driver in {PACE_TIMEOUT_S} s: the span stopped")
@@ -70,13 +76,15 @@ class Caller:
         self.cleared_at: int | None = None
         self.ringing = False
         self.keying = False
+        self.keyed = False  # the digits were queued to the generator
         self.ivr_rx = board.rx[board.channel(IVR).index]  # a view
         self.peak = 0  # loudest sample the IVR's port heard in the first second of keying
         self.wall0 = self.wall_s = 0.0  # wall time of that second of line time
 
     def __call__(self, runner: IvrRunner) -> None:
         # every tick of the IVR's loop pays for this hook: the TCG guest runs it ~50x slower
-        # than the host, so it does only what the tick needs
+        # than the host, so it does only what the tick needs. runner.ms moves a tick (16 ms) at a
+        # time: times are compared with >=
         ms = runner.ms
         offhook = self.port.offhook  # the FXO port's loop, through the event stream
         if self.answered_at is None:
@@ -88,17 +96,17 @@ class Caller:
                 self.ringing = ring
             return
         key_at = self.answered_at + KEY_AFTER_MS
-        if ms == key_at:
+        if ms >= key_at and not self.keyed:
             self.gen.put(KEYED)
             self.wall0 = time.monotonic()
-            self.keying = True
+            self.keying = self.keyed = True
         if self.keying:
-            self.gen.generate(8, out=self.tx)  # the last call after the '#' writes silence
+            self.gen.generate(self.tx.shape[0], out=self.tx)  # the last call after the '#' writes silence
             self.keying = self.gen.pending > 0
-            if ms < key_at + 1000 and self.board.next_tick_reads:
-                # what the IVR's port hears while the caller keys (peak, linear; 1 ms of each block)
+            if ms < key_at + 1000:
+                # what the IVR's port hears while the caller keys (peak, linear)
                 self.peak = max(self.peak, int(np.abs(self.ivr_rx.astype(np.int32)).max()))
-        if ms == key_at + 1000:
+        if ms >= key_at + 1000 and self.keyed and not self.wall_s:
             self.wall_s = time.monotonic() - self.wall0
         if not offhook and self.cleared_at is None:
             self.cleared_at = ms
@@ -115,7 +123,7 @@ class Outcome:
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     conf = conf_with(tmp_path_factory.mktemp("ivr"), f"fxoks={CALLER}", f"fxsks={IVR}")
-    board = open_board(f"dahdi://{conf}?block={BLOCK}")
+    board = open_board(f"dahdi://{conf}?block={BLOCK}&tick={TICK_MS}")
     try:
         assert isinstance(board, DahdiBoard)
         caller = Caller(board)
@@ -139,7 +147,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         board.set_ring(CALLER, False)
         print(
             f"answered at {caller.answered_at} ms, cleared at {caller.cleared_at} ms, "
-            f"{runner.stats.ticks} ticks; "
+            f"{runner.stats.ticks} ticks of {runner.tick_ms} ms; "
             f"while keying: peak {caller.peak} on {IVR}, 1 s of line time in {caller.wall_s:.2f} s"
         )
         yield Outcome(caller, runner)
