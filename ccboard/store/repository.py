@@ -301,16 +301,7 @@ class Repository(ABC):
         with self.tx("record", "ledger", events[0].callid if events else "") as t:
             self._record(t, events, (), callbacks, (), sms, journal)
             held = self._finish_callbacks(t, finishes, finished_at)[1] if finishes else 0
-            lost = [
-                cb.id
-                for cb in dialling
-                if t.run(
-                    "UPDATE callbacks SET claim_until = ?"
-                    " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
-                    (until, cb.id, CLAIMED, cb.claimed_by, cb.claim_seq),
-                ).rowcount
-                != 1
-            ]
+            lost = _renew_claims(t, dialling, until)
         return held, lost
 
     def renew_callbacks(self, held: Sequence[Callback], until: float) -> list[str]:
@@ -320,16 +311,7 @@ class Repository(ABC):
         if not held:
             return []
         with self.tx("renew", "callbacks", held[0].id) as t:
-            return [
-                cb.id
-                for cb in held
-                if t.run(
-                    "UPDATE callbacks SET claim_until = ?"
-                    " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
-                    (until, cb.id, CLAIMED, cb.claimed_by, cb.claim_seq),
-                ).rowcount
-                != 1
-            ]
+            return _renew_claims(t, held, until)
 
     def _record(
         self,
@@ -963,3 +945,17 @@ def _callback_finished(
         cb.max_attempts, outcome, cb.context, cb.sms, "", 0.0, cb.claim_seq, finished, cb.priority,
     )  # fmt: skip
     return new, dict(zip(_CALLBACK_FINISH_COLS, vals, strict=True))
+
+
+def _renew_claims(t: _Tx, rows: Sequence[Callback], until: float) -> list[str]:
+    """Extend the claims of `rows` (as claimed) until `until`; the ids whose claim no longer holds."""
+    return [
+        cb.id
+        for cb in rows
+        if t.run(
+            "UPDATE callbacks SET claim_until = ?"
+            " WHERE id = ? AND state = ? AND claimed_by = ? AND claim_seq = ?",
+            (until, cb.id, CLAIMED, cb.claimed_by, cb.claim_seq),
+        ).rowcount
+        != 1
+    ]
