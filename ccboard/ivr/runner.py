@@ -50,12 +50,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from ccboard.board.base import Board
 from ccboard.board.clock import SAMPLES_PER_TICK, Clock, Lateness, RealClock, VirtualClock
 from ccboard.board.events import (
-    AlarmChanged,
     BitsChanged,
     ChannelAlarm,
     Digit,
     Event,
-    FrameReceived,
     HookChanged,
     HookFlash,
     Overrun,
@@ -312,27 +310,8 @@ class IvrRunner:
             d.poll(now)
             self._check_inband(d)
         if self.pri is not None:
-            self._pri_step(events, now)
+            self.pri.feed(events, now)
         return events
-
-    def _pri_step(self, events: list[Event], now: float) -> None:
-        """PriDriver.step without the board tick (the board has ticked already): D-channel
-        frames and span alarms to their spans, then the spans' due timers."""
-        p = self.pri
-        assert p is not None
-        for ev in events:
-            if isinstance(ev, FrameReceived):
-                s = p.by_dchan.get(ev.channel)
-            elif isinstance(ev, AlarmChanged):
-                s = p.by_span.get(ev.span)
-            else:
-                continue
-            if s is not None:
-                p.execute(s, s.handle(ev, ev.t / SAMPLES_PER_TICK))
-        for s in p.spans:
-            dl = p.deadline.get(s.span)
-            if dl is not None and dl <= now:
-                p.execute(s, s.on_timeout(now))
 
     def _check_inband(self, d: ChannelDriver) -> None:
         """After anything that ran d's machine: in-band audio to run, and its next deadline."""

@@ -970,23 +970,26 @@ class PriDriver:
 
     def step(self) -> list[Event]:
         """Tick the board once; feed, time and drive every span. Returns the tick's events."""
-        b = self.board
-        events: list[Event] = b.tick()
+        events: list[Event] = self.board.tick()
+        self.feed(events, self.board.t / 8)
+        return events
+
+    def feed(self, events: list[Event], now: float) -> None:
+        """A tick's events (the board has ticked): D-channel frames and span alarms to their
+        spans, then the spans' timers due by `now` (ms)."""
         for ev in events:
             if isinstance(ev, FrameReceived):
                 s = self.by_dchan.get(ev.channel)
-                if s is not None:
-                    self.execute(s, s.handle(ev, ev.t / 8))
             elif isinstance(ev, AlarmChanged):
                 s = self.by_span.get(ev.span)
-                if s is not None:
-                    self.execute(s, s.handle(ev, ev.t / 8))
-        now = b.t / 8
+            else:
+                continue
+            if s is not None:
+                self.execute(s, s.handle(ev, ev.t / 8))
         for s in self.spans:
             d = self.deadline.get(s.span)
             if d is not None and d <= now:
                 self.execute(s, s.on_timeout(now))
-        return events
 
     def run(self, ms: int) -> None:
         for _ in range(ms):
