@@ -194,7 +194,7 @@ def test_engine_on_the_sim_killed_after_a_callback_promise_calls_back_after_rest
     lines: list[str] = []
     th = _reader(first, lines)
     t_end = time.monotonic() + 120
-    while "booked" not in lines:
+    while not any(x.startswith("booked ") for x in lines):
         assert first.poll() is None, (lines, first.stderr.read() if first.stderr else "")
         assert time.monotonic() < t_end, "no callback was booked"
         time.sleep(0.01)
