@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ccboard.board.channel import Channel
-from ccboard.board.clock import SAMPLES_PER_TICK, Clock
+from ccboard.board.clock import SAMPLES_PER_TICK, Clock, per_tick
 from ccboard.board.events import (
     AlarmChanged,
     BitsChanged,
@@ -125,11 +125,18 @@ class Board(ABC):
                 )
         return events
 
+    @property
+    def tick_ms(self) -> int:
+        """Board ms per tick: 1, or a whole driver block on the DAHDI backend's `tick=N`."""
+        return int(self.rx.shape[1]) // SAMPLES_PER_TICK
+
     def run(self, clock: Clock, handler: Callable[[list[Event]], None], ticks: int | None = None) -> None:
-        """Tick on the clock's beat, handing each tick's events to handler (which must not block)."""
+        """Tick on the beat of `clock` (1 ms ticks; a tick of N ms waits N of them), handing each
+        tick's events to handler (which must not block)."""
+        wait = per_tick(clock, self.tick_ms).wait_next
         done = 0
         while ticks is None or done < ticks:
-            missed = clock.wait_next()
+            missed = wait()
             events = self.tick()
             if missed:
                 events.insert(0, Overrun(t=self.t, missed=missed))

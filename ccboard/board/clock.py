@@ -46,6 +46,27 @@ class Clock(Protocol):
         ...
 
 
+class TickClock:
+    """A 1 ms clock paced per board tick of `n` ms (a DAHDI board's `tick=N`): each wait is n of
+    its ticks, and returns the ms lost over them."""
+
+    def __init__(self, clock: Clock, n: int) -> None:
+        self.clock = clock
+        self.n = n
+
+    @property
+    def tick(self) -> int:
+        return self.clock.tick // self.n
+
+    def wait_next(self) -> int:
+        return sum(self.clock.wait_next() for _ in range(self.n))
+
+
+def per_tick(clock: Clock, n: int) -> Clock:
+    """`clock` paced for board ticks of `n` ms (itself when n is 1)."""
+    return clock if n == 1 else TickClock(clock, n)
+
+
 class VirtualClock:
     """Never waits: each wait_next() is the next tick."""
 

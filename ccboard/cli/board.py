@@ -21,27 +21,6 @@ SETTLE_TICKS = 50  # let framing align before reporting (a real board has been r
 SAMPLES_PER_MS = 8
 
 
-def _tick_ms(board: Any) -> int:
-    """Board ms per tick (the rows' length / 8: 1 on the sim, `tick=N` on the DAHDI backend)."""
-    return int(board.rx.shape[1]) // SAMPLES_PER_MS
-
-
-class _TickClock:
-    """A 1 ms clock (RealClock) paced per board tick of n ms: each wait is n of its ticks."""
-
-    def __init__(self, clock: Any, n: int) -> None:
-        self.clock = clock
-        self.n = n
-
-    @property
-    def tick(self) -> int:
-        return int(self.clock.tick) // self.n
-
-    def wait_next(self) -> int:
-        """Wait for the board tick's last ms; return the ms lost."""
-        return sum(self.clock.wait_next() for _ in range(self.n))
-
-
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -221,8 +200,8 @@ def status(args: argparse.Namespace, out: Callable[[str], None]) -> int:
                 t.add_row(*r)
             return t
 
-        n = _tick_ms(board)
-        clock = _TickClock(RealClock(), n)
+        n = board.tick_ms
+        clock = RealClock()
         end = None if args.seconds is None else time.monotonic() + args.seconds
         with Live(table(), refresh_per_second=4) as live:
             try:
@@ -243,7 +222,7 @@ def monitor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         if not ch.signalling.is_voice:
             out(f"ccboard monitor: {ch} carries no audio ({ch.signalling.value})")
             return 2
-        n = _tick_ms(board)
+        n = board.tick_ms
         ticks = -(-int(round(args.seconds * 1000)) // n)  # board ticks of n ms (the last one whole)
         buf = np.zeros((ticks, n * SAMPLES_PER_MS, 2), np.int16)
         k = 0
@@ -254,7 +233,7 @@ def monitor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             buf[k, :, 1] = board.tx[ch.index]
             k += 1
 
-        clock: Any = VirtualClock() if args.url.startswith("sim:") else _TickClock(RealClock(), n)
+        clock: Any = VirtualClock() if args.url.startswith("sim:") else RealClock()
         board.run(clock, grab, ticks=ticks)
         with wave.open(args.out, "wb") as w:
             w.setnchannels(2)
@@ -276,7 +255,7 @@ def tick_test(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     was due, the worst lateness and the tick cost."""
     with _open(args.url) as board:
         _settle(board)
-        n = _tick_ms(board)
+        n = board.tick_ms
         tick_ns = n * 1_000_000
         ticks = max(2, int(round(args.seconds * 1000)) // n)
         per_s = max(2, 1000 // n)  # ticks in one report window (1 s, or just under)

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ccboard.board.base import Board
-from ccboard.board.clock import SAMPLES_PER_TICK, Clock, Lateness, RealClock, VirtualClock
+from ccboard.board.clock import SAMPLES_PER_TICK, Clock, Lateness, RealClock, VirtualClock, per_tick
 from ccboard.board.events import (
     BitsChanged,
     ChannelAlarm,
@@ -142,7 +142,7 @@ class IvrRunner:
         ts = board.tx.shape[1]
         if ts < SAMPLES_PER_TICK or ts % SAMPLES_PER_TICK:
             raise IvrError(f"IvrRunner: the board's rows of {ts} samples are not whole ms")
-        self.tick_ms = ts // SAMPLES_PER_TICK  # board ms per tick (1 on the sim)
+        self.tick_ms = board.tick_ms  # 1 on the sim
         self.script = script
         self.prompts = prompts
         self.config = config or RunnerConfig()
@@ -267,13 +267,11 @@ class IvrRunner:
 
     async def _ticker(self, until_ms: int | None, stop: Callable[[], bool] | None) -> None:
         sample_every = 16
-        wait, more = self.clock.wait_next, range(self.tick_ms - 1)
+        wait = per_tick(self.clock, self.tick_ms).wait_next
         while (
             not self._stop and (until_ms is None or self.ms < until_ms) and not (stop is not None and stop())
         ):
             missed = wait()
-            for _ in more:  # the clock counts 1 ms ticks: a board tick of N ms is N of them
-                missed += wait()
             t0 = time.perf_counter_ns()
             self._tick(missed)
             if self.stats.ticks % sample_every == 0:

@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccboard.board import open_board
-from ccboard.board.clock import DRIVER_BUFFER_MS, SAMPLES_PER_TICK, TICK_NS, Lateness, RealClock
+from ccboard.board.clock import (
+    DRIVER_BUFFER_MS,
+    SAMPLES_PER_TICK,
+    TICK_NS,
+    Lateness,
+    RealClock,
+    TickClock,
+    VirtualClock,
+    per_tick,
+)
 from ccboard.board.events import Event, Overrun
 
 
@@ -141,3 +150,25 @@ def test_lateness_percentiles_bracket_the_exact_ones(lates: list[int]) -> None:
 def test_negative_buffer_is_refused() -> None:
     with pytest.raises(ValueError, match="buffer_ms=-1"):
         RealClock(-1)
+
+
+class LosingClock:
+    """A 1 ms clock that reports `lost` ms lost on its k-th wait."""
+
+    def __init__(self, lost: dict[int, int]) -> None:
+        self.lost = lost
+        self.tick = 0
+
+    def wait_next(self) -> int:
+        self.tick += 1
+        return self.lost.get(self.tick, 0)
+
+
+def test_a_board_tick_of_n_ms_waits_n_clock_ticks_and_sums_the_ms_lost() -> None:
+    base = LosingClock({3: 2, 6: 1})
+    c = per_tick(base, 4)
+    assert isinstance(c, TickClock)
+    assert [c.wait_next(), c.wait_next()] == [2, 1]
+    assert base.tick == 8 and c.tick == 2
+    one = VirtualClock()
+    assert per_tick(one, 1) is one
